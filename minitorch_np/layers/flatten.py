@@ -1,0 +1,35 @@
+"""`Flatten`: reshape (N, d1, d2, ...) to (N, d1 * d2 * ...)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minitorch_np._validation import check_backward_ready, check_float_array
+from minitorch_np.layers.layer import Layer
+
+
+class Flatten(Layer):
+    """Flatten all dimensions after the batch axis: (N, 28, 28) -> (N, 784).
+
+    A view when the input is contiguous (no copy). Backward reshapes dL/dy back
+    to the input shape.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._input_shape: tuple[int, ...] | None = None
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        if not isinstance(x, np.ndarray) or x.ndim < 1:
+            raise ValueError(
+                f"Flatten: expected an array of shape (N, ...), got "
+                f"{getattr(x, 'shape', type(x).__name__)}"
+            )
+        check_float_array("Flatten", "input", x)
+        self._input_shape = x.shape
+        return x.reshape(x.shape[0], -1)
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        check_backward_ready("Flatten", self._input_shape)
+        assert self._input_shape is not None
+        return grad_output.reshape(self._input_shape)

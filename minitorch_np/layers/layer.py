@@ -1,0 +1,207 @@
+"""`Layer`: the one base class every layer and container derives from.
+
+The contract (Torch7's ``updateOutput`` / ``updateGradInput`` /
+``accGradParameters``, folded into two methods):
+
+* ``forward(x) -> y`` computes the output and caches what ``backward`` needs.
+* ``backward(grad_y) -> grad_x`` takes dL/dy (same shape as ``y``) for the most
+  recent ``forward`` and returns dL/dx (same shape as ``x``). It ADDS dL/dw into
+  each parameter's ``.grad`` (accumulation, reset by ``zero_grad()``).
+
+Parameters (`Parameter`), sub-layers (`Layer`) and buffers (non-trainable state
+such as running statistics, see `register_buffer`) are registered automatically
+when assigned as attributes, in assignment order; ``parameters()``,
+``state_dict()`` and ``train()``/``eval()`` walk that registry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+
+import numpy as np
+from numpy.typing import DTypeLike
+
+from minitorch_np.parameter import Parameter
+
+
+class Layer:
+    """Base class of all layers. Subclasses call ``super().__init__()`` first,
+    then assign their `Parameter`s and sub-layers as attributes, and implement
+    `forward` and `backward`."""
+
+    training: bool
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_parameters", {})
+        object.__setattr__(self, "_children", {})
+        object.__setattr__(self, "_buffers", {})
+        object.__setattr__(self, "training", True)
+
+    # ------------------------------------------------------------------ registry
+    def __setattr__(self, name: str, value: object) -> None:
+        registries = self.__dict__.get("_parameters")
+        if registries is None and isinstance(value, (Parameter, Layer)):
+            raise AttributeError(
+                f"{type(self).__name__}: cannot assign {name!r} before "
+                "Layer.__init__() ran; call super().__init__() first in __init__"
+            )
+        if registries is not None:
+            self._parameters.pop(name, None)
+            self._children.pop(name, None)
+            if isinstance(value, Parameter):
+                self._parameters[name] = value
+            elif isinstance(value, Layer):
+                self._children[name] = value
+            elif name in self._buffers:
+                self._buffers[name] = value
+        object.__setattr__(self, name, value)
+
+    def register_buffer(self, name: str, array: np.ndarray) -> None:
+        """Register non-trainable state (e.g. running statistics) that belongs in
+        ``state_dict()`` and is cast by ``to()``. Update it in place afterwards."""
+        self._buffers[name] = array
+        object.__setattr__(self, name, array)
+
+    # ------------------------------------------------------------------ forward / backward
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """Compute the output for input ``x`` and cache what backward needs."""
+        raise NotImplementedError(f"{type(self).__name__} must implement forward(x)")
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        """Return dL/dx for the last forward and add dL/dw into each ``.grad``."""
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement backward(grad_output)"
+        )
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return self.forward(x)
+
+    # ------------------------------------------------------------------ traversal
+    def named_children(self) -> Iterator[tuple[str, Layer]]:
+        yield from self._children.items()
+
+    def children(self) -> list[Layer]:
+        return list(self._children.values())
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+        """Yield ``(dotted_name, parameter)``: own parameters first, then each
+        child's, in registration order (e.g. ``"0.weight"``, ``"0.bias"``)."""
+        for name, param in self._parameters.items():
+            yield prefix + name, param
+        for child_name, child in self._children.items():
+            yield from child.named_parameters(prefix + child_name + ".")
+
+    def parameters(self) -> list[Parameter]:
+        """All parameters of this layer and its children, in a deterministic order."""
+        return [param for _, param in self.named_parameters()]
+
+    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, np.ndarray]]:
+        for name, buffer in self._buffers.items():
+            yield prefix + name, buffer
+        for child_name, child in self._children.items():
+            yield from child.named_buffers(prefix + child_name + ".")
+
+    def num_parameters(self) -> int:
+        """Total number of trainable scalars."""
+        return sum(param.size for param in self.parameters())
+
+    def zero_grad(self) -> None:
+        """Reset every parameter gradient to zero, in place."""
+        for param in self.parameters():
+            param.zero_grad()
+
+    # ------------------------------------------------------------------ modes and dtype
+    def train(self, mode: bool = True) -> Layer:
+        """Set training mode (``mode=True``) or evaluation mode on this layer and
+        every descendant; returns ``self``."""
+        object.__setattr__(self, "training", bool(mode))
+        for child in self._children.values():
+            child.train(mode)
+        return self
+
+    def eval(self) -> Layer:
+        """Evaluation mode: same as ``train(False)``."""
+        return self.train(False)
+
+    def to(self, dtype: DTypeLike) -> Layer:
+        """Cast every parameter (data and grad) and floating buffer to ``dtype``;
+        returns ``self``. Build optimizers after casting: the arrays are new."""
+        dtype = np.dtype(dtype)
+        if not np.issubdtype(dtype, np.floating):
+            raise TypeError(f"{type(self).__name__}.to: expected a float dtype, got {dtype}")
+        for param in self.parameters():
+            param._cast(dtype)
+        self._cast_buffers(dtype)
+        return self
+
+    def _cast_buffers(self, dtype: np.dtype) -> None:
+        for name, buffer in list(self._buffers.items()):
+            if np.issubdtype(buffer.dtype, np.floating):
+                self.register_buffer(name, buffer.astype(dtype))
+        for child in self._children.values():
+            child._cast_buffers(dtype)
+
+    # ------------------------------------------------------------------ state
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """A dict ``name -> copy of the array`` for every parameter and buffer."""
+        state = {name: param.data.copy() for name, param in self.named_parameters()}
+        state.update((name, buf.copy()) for name, buf in self.named_buffers())
+        return state
+
+    def load_state_dict(self, state: Mapping[str, np.ndarray]) -> None:
+        """Copy arrays from ``state`` into the parameters and buffers, in place.
+
+        Raises:
+            ValueError: naming every missing, unexpected, shape- or
+                dtype-mismatched key at once; nothing is modified in that case.
+        """
+        targets = {name: param.data for name, param in self.named_parameters()}
+        targets.update(self.named_buffers())
+        problems = _state_problems(targets, state)
+        if problems:
+            raise ValueError(
+                f"{type(self).__name__}.load_state_dict: " + "; ".join(problems)
+            )
+        for name, target in targets.items():
+            np.copyto(target, state[name])
+
+    # ------------------------------------------------------------------ repr
+    def extra_repr(self) -> str:
+        """The text inside the parentheses of ``repr``; override in subclasses."""
+        return ""
+
+    def __repr__(self) -> str:
+        if not self._children:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        lines = [f"{type(self).__name__}("]
+        for name, child in self._children.items():
+            child_text = repr(child).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {child_text}")
+        lines.append(")")
+        return "\n".join(lines)
+
+
+def _state_problems(
+    targets: Mapping[str, np.ndarray], state: Mapping[str, np.ndarray]
+) -> list[str]:
+    """Describe every key of ``state`` that does not fit ``targets``."""
+    missing = [name for name in targets if name not in state]
+    unexpected = [name for name in state if name not in targets]
+    problems = []
+    if missing:
+        problems.append(f"missing keys {missing}")
+    if unexpected:
+        problems.append(f"unexpected keys {unexpected}")
+    for name, target in targets.items():
+        if name not in state:
+            continue
+        value = np.asarray(state[name])
+        if value.shape != target.shape:
+            problems.append(
+                f"shape mismatch for {name!r}: expected {target.shape}, got {value.shape}"
+            )
+        elif value.dtype != target.dtype:
+            problems.append(
+                f"dtype mismatch for {name!r}: expected {target.dtype}, got {value.dtype}"
+            )
+    return problems

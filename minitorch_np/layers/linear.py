@@ -1,0 +1,112 @@
+"""`Linear`: the affine layer y = x W^T + b."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import DTypeLike
+
+from minitorch_np._validation import (
+    as_generator,
+    check_backward_ready,
+    check_float_array,
+    check_grad_shape,
+)
+from minitorch_np.init import Initializer, get_initializer
+from minitorch_np.layers.layer import Layer
+from minitorch_np.parameter import Parameter
+
+
+class Linear(Layer):
+    """Fully connected layer ``y = x @ W.T + b``.
+
+    Shapes: x (N, in_features) -> y (N, out_features);
+    ``weight`` (out_features, in_features), ``bias`` (out_features,).
+
+    Backward, for upstream gradient G = dL/dy of shape (N, out_features)::
+
+        dL/dx = G @ W            (N, in_features)
+        dL/dW += G^T @ x         (out_features, in_features)
+        dL/db += G^T @ 1 = sum_n G[n]   (out_features,)
+
+    Args:
+        in_features, out_features: sizes of each input and output sample.
+        bias: whether to learn an additive bias (initialised to zero).
+        init: weight initialiser name (see `minitorch_np.init`), default
+            ``"he_normal"`` (right for ReLU nets), or a callable
+            ``(shape, rng, dtype) -> array``.
+        dtype: parameter dtype, float32 by default; inputs must match it.
+        rng: numpy Generator or int seed for a reproducible init.
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        *,
+        init: str | Initializer = "he_normal",
+        dtype: DTypeLike = np.float32,
+        rng: np.random.Generator | int | None = None,
+    ) -> None:
+        super().__init__()
+        for name, value in (("in_features", in_features), ("out_features", out_features)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"Linear: expected {name} to be a positive int, got {value!r}")
+        self.in_features = int(in_features)
+        self.out_features = int(out_features)
+        initializer = get_initializer(init, "Linear")
+        generator = as_generator(rng, "Linear")
+        shape = (self.out_features, self.in_features)
+        self.weight = Parameter(initializer(shape, generator, dtype), dtype=dtype)
+        self.bias = Parameter(np.zeros(self.out_features), dtype=dtype) if bias else None
+        self._x: np.ndarray | None = None
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self._check_input(x)
+        self._x = x
+        y = x @ self.weight.data.T
+        if self.bias is not None:
+            y += self.bias.data
+        return y
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        check_backward_ready(repr(self), self._x)
+        x = self._x
+        check_grad_shape(repr(self), grad_output, (x.shape[0], self.out_features))
+        self.weight.grad += grad_output.T @ x
+        if self.bias is not None:
+            self.bias.grad += grad_output.sum(axis=0)
+        return grad_output @ self.weight.data
+
+    def _check_input(self, x: np.ndarray) -> None:
+        if (
+            isinstance(x, np.ndarray)
+            and x.ndim == 2
+            and x.shape[1] == self.in_features
+            and x.dtype == self.weight.dtype
+        ):
+            return  # the fast path of every training step
+        owner = repr(self)
+        check_float_array(owner, "input", x)
+        if x.ndim != 2 or x.shape[1] != self.in_features:
+            hint = (
+                "; flatten images first, e.g. x.reshape(len(x), -1) or a Flatten() layer"
+                if x.ndim > 2
+                else ""
+            )
+            raise ValueError(
+                f"{owner}: expected input of shape (N, {self.in_features}), "
+                f"got {x.shape}{hint}"
+            )
+        if x.dtype != self.weight.dtype:
+            raise TypeError(
+                f"{owner}: expected input of dtype {self.weight.dtype} (the weight's), "
+                f"got {x.dtype}; cast it with x.astype(np.{self.weight.dtype}) or build "
+                f"the layer with dtype=np.{x.dtype}"
+            )
+
+    def extra_repr(self) -> str:
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"bias={self.bias is not None}"
+        )

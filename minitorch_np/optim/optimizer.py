@@ -1,0 +1,113 @@
+"""`Optimizer`: the base class of parameter-update rules.
+
+An optimizer holds a list of `Parameter`s and updates ``p.data`` in place
+from ``p.grad``. Per-parameter state (momentum buffers, moment estimates) lives
+in ``self.state[i]``, a dict of arrays aligned with ``self.params[i]``.
+
+``state_dict()`` is JSON-friendly scalars plus numpy arrays (no pickle needed):
+``{"type": ..., "hyperparameters": {...}, "step_count": int,
+"state": [{name: array}, ...]}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+from minitorch_np._validation import check_number
+from minitorch_np.parameter import Parameter
+
+
+class Optimizer:
+    """Base class. Subclasses set their hyperparameters (plain float/bool
+    attributes named in ``hyperparameter_names``) and implement ``_update``."""
+
+    hyperparameter_names: tuple[str, ...] = ("lr",)
+
+    def __init__(self, params: Iterable[Parameter], lr: float) -> None:
+        self.params: list[Parameter] = _check_params(type(self).__name__, params)
+        self.lr = check_number(type(self).__name__, "lr", lr, low=0.0)
+        self.step_count = 0
+        self.state: list[dict[str, np.ndarray]] = [{} for _ in self.params]
+
+    def zero_grad(self) -> None:
+        """Reset the gradient of every parameter to zero, in place."""
+        for param in self.params:
+            param.zero_grad()
+
+    def step(self) -> None:
+        """Apply one update to every parameter from its current ``.grad``."""
+        self.step_count += 1
+        for index, param in enumerate(self.params):
+            self._update(param, self.state[index])
+
+    def _update(self, param: Parameter, state: dict[str, np.ndarray]) -> None:
+        raise NotImplementedError(f"{type(self).__name__} must implement _update")
+
+    def hyperparameters(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.hyperparameter_names}
+
+    def state_dict(self) -> dict[str, Any]:
+        """Copies of everything needed to resume exactly."""
+        return {
+            "type": type(self).__name__,
+            "hyperparameters": self.hyperparameters(),
+            "step_count": self.step_count,
+            "state": [{k: v.copy() for k, v in s.items()} for s in self.state],
+        }
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore hyperparameters, step count and per-parameter buffers.
+
+        Raises ValueError when the optimizer type, parameter count or a buffer's
+        shape/dtype does not match this optimizer's parameters.
+        """
+        name = type(self).__name__
+        if state.get("type") != name:
+            raise ValueError(f"{name}.load_state_dict: state is for {state.get('type')!r}")
+        buffers = state["state"]
+        if len(buffers) != len(self.params):
+            raise ValueError(
+                f"{name}.load_state_dict: expected state for {len(self.params)} "
+                f"parameters, got {len(buffers)}"
+            )
+        for index, (param, saved) in enumerate(zip(self.params, buffers)):
+            for key, value in saved.items():
+                value = np.asarray(value)
+                if value.shape != param.shape or value.dtype != param.dtype:
+                    raise ValueError(
+                        f"{name}.load_state_dict: buffer {key!r} of parameter {index} "
+                        f"expected shape {param.shape} dtype {param.dtype}, got "
+                        f"{value.shape} {value.dtype}"
+                    )
+        for key, value in state["hyperparameters"].items():
+            if key not in self.hyperparameter_names:
+                raise ValueError(f"{name}.load_state_dict: unknown hyperparameter {key!r}")
+            setattr(self, key, value)
+        self.step_count = int(state["step_count"])
+        self.state = [{k: np.array(v) for k, v in saved.items()} for saved in buffers]
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v}" for k, v in self.hyperparameters().items())
+        return f"{type(self).__name__}({args})"
+
+
+def _check_params(owner: str, params: Iterable[Parameter]) -> list[Parameter]:
+    if hasattr(params, "parameters") and callable(params.parameters):
+        raise TypeError(
+            f"{owner}: expected an iterable of Parameters, got a "
+            f"{type(params).__name__}; pass model.parameters()"
+        )
+    params = list(params)
+    if not params:
+        raise ValueError(f"{owner}: got an empty parameter list")
+    for index, param in enumerate(params):
+        if not isinstance(param, Parameter):
+            raise TypeError(
+                f"{owner}: expected Parameter objects, got {type(param).__name__} at index {index}"
+            )
+    if len({id(p) for p in params}) != len(params):
+        raise ValueError(f"{owner}: the same Parameter appears more than once")
+    return params
