@@ -1,0 +1,121 @@
+"""Mini-batches over arrays or a dataset, reshuffled every epoch."""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterator
+from typing import Any, Union
+
+import numpy as np
+
+from .dataset import ArrayDataset, Dataset
+
+__all__ = ["DataLoader"]
+
+RngLike = Union[np.random.Generator, int, None]
+
+
+class DataLoader:
+    """Iterate over mini-batches ``(xb, yb)``; each ``iter()`` is a new epoch.
+
+    ``DataLoader(x, y, batch_size)`` with x of shape (N, ...) and y of shape
+    (N, ...) yields ``xb`` (B, ...) and ``yb`` (B, ...): new contiguous arrays
+    with the dtypes of x and y (B = batch_size, the last batch may be smaller
+    unless ``drop_last``). Batches are fresh copies, so keeping one is safe.
+
+    ``DataLoader(dataset, batch_size=B)`` does the same for any object with
+    ``len()`` and ``__getitem__`` taking a 1-D int index array (see :class:`Dataset`).
+
+    shuffle: draw a new permutation of 0..N-1 at every ``iter()`` (otherwise in order).
+    rng: a ``numpy.random.Generator`` (used as is, so shared state advances),
+    an int seed, or None for fresh OS entropy. Same seed, same sequence of epochs.
+    """
+
+    def __init__(
+        self,
+        x: Any,
+        y: Any = None,
+        batch_size: int | None = None,
+        shuffle: bool = True,
+        drop_last: bool = False,
+        rng: RngLike = None,
+    ) -> None:
+        self.dataset: Dataset = _as_dataset(x, y)
+        self.batch_size = _check_batch_size(batch_size)
+        self.shuffle = _check_bool("shuffle", shuffle)
+        self.drop_last = _check_bool("drop_last", drop_last)
+        self.rng = _as_generator(rng)
+
+    def __len__(self) -> int:
+        """Number of batches per epoch: N // B with ``drop_last``, else ceil(N / B)."""
+        n, b = len(self.dataset), self.batch_size
+        return n // b if self.drop_last else -(-n // b)
+
+    def __iter__(self) -> Iterator[Any]:
+        """Start an epoch: the order is drawn now, batches are gathered lazily."""
+        n = len(self.dataset)
+        order = self.rng.permutation(n) if self.shuffle else np.arange(n)
+        return self._batches(order)
+
+    def _batches(self, order: np.ndarray) -> Iterator[Any]:
+        b = self.batch_size
+        stop = len(self) * b
+        for start in range(0, stop, b):
+            yield self.dataset[order[start : start + b]]
+
+    def __repr__(self) -> str:
+        return (
+            f"DataLoader({self.dataset!r}, batch_size={self.batch_size}, "
+            f"shuffle={self.shuffle}, drop_last={self.drop_last})"
+        )
+
+
+def _as_dataset(x: Any, y: Any) -> Dataset:
+    if y is not None:
+        if isinstance(y, numbers.Integral) and not isinstance(x, (np.ndarray, list, tuple)):
+            raise TypeError(
+                f"DataLoader: y={y!r} looks like a batch size; with a dataset pass it by keyword: "
+                f"DataLoader(dataset, batch_size={y!r})"
+            )
+        return _array_dataset(x, y)
+    if isinstance(x, np.ndarray):
+        raise TypeError("DataLoader: y is required when x is an array: DataLoader(x, y, batch_size)")
+    if not (hasattr(x, "__len__") and hasattr(x, "__getitem__")):
+        raise TypeError(f"DataLoader: expected x to be an array (with y) or a dataset with __len__ and __getitem__, "
+            f"got {type(x).__name__}")
+    return x  # type: ignore[no-any-return]
+
+
+def _array_dataset(x: Any, y: Any) -> ArrayDataset:
+    x, y = np.asarray(x), np.asarray(y)
+    if x.ndim == 0 or y.ndim == 0:
+        raise ValueError(f"DataLoader: expected x and y with a first (sample) dimension, got x.shape={x.shape}, y.shape={y.shape}")
+    if len(x) != len(y):
+        raise ValueError(f"DataLoader: expected x and y of the same length, got len(x)={len(x)} and len(y)={len(y)}")
+    return ArrayDataset(x, y)
+
+
+def _check_batch_size(batch_size: Any) -> int:
+    if batch_size is None:
+        raise TypeError("DataLoader: batch_size is required, e.g. DataLoader(x, y, batch_size=64)")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral):
+        raise TypeError(f"DataLoader: expected batch_size to be a positive int, got {batch_size!r} ({type(batch_size).__name__})")
+    if batch_size <= 0:
+        raise ValueError(f"DataLoader: expected batch_size to be a positive int, got {batch_size}")
+    return int(batch_size)
+
+
+def _check_bool(name: str, value: Any) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"DataLoader: expected {name} to be True or False, got {value!r}")
+    return bool(value)
+
+
+def _as_generator(rng: RngLike) -> np.random.Generator:
+    if rng is None or isinstance(rng, np.random.Generator):
+        return np.random.default_rng(rng)
+    if isinstance(rng, bool) or not isinstance(rng, numbers.Integral):
+        raise TypeError(f"DataLoader: expected rng to be a numpy.random.Generator, an int seed or None, got {type(rng).__name__}")
+    if rng < 0:
+        raise ValueError(f"DataLoader: expected rng seed to be a non-negative int, got {rng}")
+    return np.random.default_rng(int(rng))
