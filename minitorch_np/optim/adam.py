@@ -1,0 +1,144 @@
+"""`Adam` and `AdamW`: adaptive moment estimation, with coupled (L2) or
+decoupled weight decay."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from minitorch_np._validation import check_number
+from minitorch_np.optim.optimizer import Optimizer
+from minitorch_np.parameter import Parameter
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba, 2015) with PyTorch's update rule.
+
+    At step t (1, 2, ...), with g = grad + wd * w (coupled L2 decay: the
+    gradient of 0.5 * wd * ||w||^2, which Adam then rescales like any other
+    gradient)::
+
+        m <- b1 * m + (1 - b1) * g              first moment  (state "exp_avg")
+        v <- b2 * v + (1 - b2) * g^2            second moment (state "exp_avg_sq")
+        m_hat = m / (1 - b1^t),  v_hat = v / (1 - b2^t)     bias correction
+        w <- w - lr * m_hat / (sqrt(v_hat) + eps)
+
+    The bias correction undoes the zero start of m and v: at t = 1,
+    m_hat = g and v_hat = g^2, so every weight moves by about lr * sign(g).
+
+    Args:
+        params: the parameters to update, e.g. ``model.parameters()``.
+        lr: step size (>= 0).
+        betas: decay rates (b1, b2) of the two moment averages, each in [0, 1).
+        eps: added to sqrt(v_hat) so the denominator is never zero (> 0).
+        weight_decay: L2 coefficient wd (>= 0), added to the gradient.
+    """
+
+    hyperparameter_names = ("lr", "betas", "eps", "weight_decay")
+
+    def __init__(
+        self,
+        params: Iterable[Parameter],
+        lr: float = 1e-3,
+        betas: Sequence[float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(params, lr)
+        self.betas = betas  # type: ignore[assignment]  # validated by the setter
+        self.eps = check_number(type(self).__name__, "eps", eps, low=0.0, low_inclusive=False)
+        self.weight_decay = check_number(type(self).__name__, "weight_decay", weight_decay, low=0.0)
+
+    @property
+    def betas(self) -> tuple[float, float]:
+        return self._betas
+
+    @betas.setter
+    def betas(self, value: Sequence[float]) -> None:
+        # A setter, so a list coming back from a JSON state_dict becomes a tuple again.
+        owner = type(self).__name__
+        if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or len(value) != 2:
+            raise ValueError(f"{owner}: expected betas to be a pair (beta1, beta2), got {value!r}")
+        self._betas = tuple(
+            check_number(owner, f"betas[{index}]", beta, low=0.0, high=1.0, high_inclusive=False)
+            for index, beta in enumerate(value)
+        )
+
+    def _update(self, param: Parameter, state: dict[str, np.ndarray]) -> None:
+        grad = self._gradient_with_decay(param)
+        self._adam_step(param, state, grad)
+
+    def _gradient_with_decay(self, param: Parameter) -> np.ndarray:
+        """g = grad + wd * w (a new array only when wd > 0)."""
+        if not self.weight_decay:
+            return param.grad
+        return param.grad + param.dtype.type(self.weight_decay) * param.data
+
+    def _adam_step(self, param: Parameter, state: dict[str, np.ndarray], grad: np.ndarray) -> None:
+        """Update the moments from ``grad`` and apply the bias-corrected step,
+        in place, with one temporary array (``scratch``)."""
+        if "exp_avg" not in state:
+            state["exp_avg"] = np.zeros_like(param.data)
+            state["exp_avg_sq"] = np.zeros_like(param.data)
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        beta1, beta2 = self.betas
+        scalar = param.dtype.type
+        t = self.step_count
+
+        scratch = np.multiply(grad, scalar(1 - beta1))
+        exp_avg *= scalar(beta1)
+        exp_avg += scratch
+        np.square(grad, out=scratch)
+        scratch *= scalar(1 - beta2)
+        exp_avg_sq *= scalar(beta2)
+        exp_avg_sq += scratch
+
+        # denominator = sqrt(v_hat) + eps = sqrt(v) / sqrt(1 - b2^t) + eps
+        np.sqrt(exp_avg_sq, out=scratch)
+        scratch *= scalar(1 / math.sqrt(1 - beta2**t))
+        scratch += scalar(self.eps)
+        np.divide(exp_avg, scratch, out=scratch)
+        scratch *= scalar(self.lr / (1 - beta1**t))
+        param.data -= scratch
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter, 2019), PyTorch's rule.
+
+    The decay shrinks the weights directly instead of going through the
+    gradient, so it is NOT rescaled by Adam's 1 / sqrt(v_hat)::
+
+        w <- w - lr * wd * w                    (decoupled decay)
+        then the Adam step of `Adam` with g = grad (no L2 term)
+
+    With `Adam`'s coupled L2, weights whose gradients are large (large v) are
+    barely decayed; here every weight shrinks by the same factor 1 - lr * wd.
+
+    Args: as `Adam`; ``weight_decay`` defaults to 1e-2. Raises ValueError when
+    lr * weight_decay >= 2: the factor |1 - lr * wd| is then >= 1 and the
+    weights grow without bound.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Parameter],
+        lr: float = 1e-3,
+        betas: Sequence[float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+    ) -> None:
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+        if self.lr * self.weight_decay >= 2:
+            raise ValueError(
+                f"AdamW: lr * weight_decay = {self.lr} * {self.weight_decay} = "
+                f"{self.lr * self.weight_decay:g} must be below 2: the decay multiplies "
+                "the weights by (1 - lr * weight_decay) every step, whose magnitude is "
+                "then >= 1, so they grow without bound; typical weight_decay is 1e-4 to 1e-1"
+            )
+
+    def _update(self, param: Parameter, state: dict[str, np.ndarray]) -> None:
+        if self.weight_decay:
+            param.data *= param.dtype.type(1 - self.lr * self.weight_decay)
+        self._adam_step(param, state, param.grad)

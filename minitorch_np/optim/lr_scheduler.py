@@ -1,0 +1,288 @@
+"""Learning-rate schedules: change ``optimizer.lr`` once per epoch.
+
+The PyTorch convention: build the scheduler after the optimizer, train one
+epoch, then call ``scheduler.step()``; after ``e`` calls the optimizer uses the
+learning rate of epoch ``e``::
+
+    for epoch in range(epochs):
+        train_one_epoch(model, optimizer)
+        scheduler.step()                  # ReduceLROnPlateau: step(val_loss)
+
+Closed-form schedules compute lr(e) from the epoch count ``e`` (never by
+multiplying the previous lr), so a resumed run gets bit-identical values.
+``state_dict()`` holds JSON-friendly scalars only.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from minitorch_np._validation import check_number
+from minitorch_np.optim.optimizer import Optimizer
+
+
+class LRScheduler:
+    """Base class: holds the optimizer, its initial ``base_lr`` and the number
+    of ``step()`` calls so far (``last_epoch``).
+
+    Subclasses implement `lr_at` (the closed form) and list their
+    constructor arguments in ``state_names`` so `state_dict` saves them.
+    ``needs_metric`` tells a training loop whether ``step`` takes the
+    monitored value (True only for `ReduceLROnPlateau`).
+    """
+
+    needs_metric: ClassVar[bool] = False
+    state_names: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, optimizer: Optimizer) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(
+                f"{type(self).__name__}: expected an Optimizer, got {type(optimizer).__name__}"
+            )
+        self.optimizer = optimizer
+        self.base_lr = float(optimizer.lr)
+        self.last_epoch = 0
+        self._last_lr = self.base_lr
+
+    def lr_at(self, epoch: int) -> float:
+        """The learning rate after ``epoch`` calls of ``step()``."""
+        raise NotImplementedError(f"{type(self).__name__} must implement lr_at(epoch)")
+
+    def step(self, metric: float | None = None) -> None:
+        """End of an epoch: advance ``last_epoch`` and set ``optimizer.lr``."""
+        if metric is not None:
+            raise TypeError(
+                f"{type(self).__name__}.step() takes no metric (its schedule depends on "
+                f"the epoch only), got {metric!r}; call step()"
+            )
+        self.last_epoch += 1
+        self._set_lr(self.lr_at(self.last_epoch))
+
+    def get_last_lr(self) -> float:
+        """The learning rate this scheduler last set (``base_lr`` before any step)."""
+        return self._last_lr
+
+    def _set_lr(self, lr: float) -> None:
+        self._last_lr = float(lr)
+        self.optimizer.lr = self._last_lr
+
+    # ------------------------------------------------------------------ state
+    def _state_keys(self) -> tuple[str, ...]:
+        return ("base_lr", "last_epoch", *self.state_names)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to resume: JSON-friendly scalars only."""
+        state: dict[str, Any] = {"type": type(self).__name__, "last_lr": self._last_lr}
+        state.update((key, getattr(self, key)) for key in self._state_keys())
+        return state
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore the schedule and set ``optimizer.lr`` to the saved last lr.
+
+        Raises ValueError when ``state`` is for another scheduler type or has
+        missing or unexpected keys; nothing is modified in that case.
+        """
+        name = type(self).__name__
+        if state.get("type") != name:
+            raise ValueError(f"{name}.load_state_dict: state is for {state.get('type')!r}")
+        expected = {"type", "last_lr", *self._state_keys()}
+        missing = sorted(expected - set(state))
+        unexpected = sorted(set(state) - expected)
+        if missing or unexpected:
+            raise ValueError(
+                f"{name}.load_state_dict: missing keys {missing}, unexpected keys {unexpected}"
+            )
+        for key in self._state_keys():
+            setattr(self, key, state[key])
+        self._set_lr(state["last_lr"])
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{key}={getattr(self, key)!r}" for key in self.state_names)
+        return f"{type(self).__name__}({args})"
+
+
+class StepLR(LRScheduler):
+    """Multiply the lr by ``gamma`` every ``step_size`` epochs::
+
+        lr(e) = base_lr * gamma ** floor(e / step_size)
+    """
+
+    state_names = ("step_size", "gamma")
+
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
+        super().__init__(optimizer)
+        self.step_size = _check_positive_int("StepLR", "step_size", step_size)
+        self.gamma = check_number("StepLR", "gamma", gamma, low=0.0, low_inclusive=False)
+
+    def lr_at(self, epoch: int) -> float:
+        return self.base_lr * self.gamma ** (epoch // self.step_size)
+
+
+class ExponentialLR(LRScheduler):
+    """Multiply the lr by ``gamma`` every epoch::
+
+        lr(e) = base_lr * gamma ** e
+    """
+
+    state_names = ("gamma",)
+
+    def __init__(self, optimizer: Optimizer, gamma: float) -> None:
+        super().__init__(optimizer)
+        self.gamma = check_number("ExponentialLR", "gamma", gamma, low=0.0, low_inclusive=False)
+
+    def lr_at(self, epoch: int) -> float:
+        return self.base_lr * self.gamma**epoch
+
+
+class CosineAnnealingLR(LRScheduler):
+    """Half a cosine from ``base_lr`` down to ``eta_min`` over ``T_max`` epochs::
+
+        lr(e) = eta_min + (base_lr - eta_min) * (1 + cos(pi * e / T_max)) / 2
+
+    As in PyTorch the formula is not clamped: past ``T_max`` the lr climbs back
+    along the cosine, so set ``T_max`` to the number of epochs you train.
+    """
+
+    state_names = ("T_max", "eta_min")
+
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:  # noqa: N803
+        super().__init__(optimizer)
+        self.T_max = _check_positive_int("CosineAnnealingLR", "T_max", T_max)
+        self.eta_min = check_number("CosineAnnealingLR", "eta_min", eta_min, low=0.0)
+
+    def lr_at(self, epoch: int) -> float:
+        cosine = (1 + math.cos(math.pi * epoch / self.T_max)) / 2
+        return self.eta_min + (self.base_lr - self.eta_min) * cosine
+
+
+class ReduceLROnPlateau(LRScheduler):
+    """Multiply the lr by ``factor`` when a monitored metric stops improving.
+
+    ``step(metric)`` takes the epoch's value (e.g. the validation loss). A value
+    is an improvement over the best so far when (``threshold_mode="rel"``)::
+
+        mode "min":  metric < best - threshold * |best|
+        mode "max":  metric > best + threshold * |best|
+
+    (PyTorch's ``best * (1 -+ threshold)`` for a positive best;
+    ``threshold_mode="abs"`` drops the ``|best|``). After more than
+    ``patience`` epochs in a row without improvement,
+    lr <- max(lr * factor, min_lr), and the next ``cooldown`` epochs are not
+    counted as bad. A NaN metric is never an improvement.
+
+    Args:
+        optimizer: the optimizer whose ``lr`` is reduced.
+        mode: ``"min"`` (loss-like metrics) or ``"max"`` (accuracy-like).
+        factor: multiplier in (0, 1).
+        patience: number of bad epochs tolerated before a reduction (>= 0).
+        threshold: smallest change that counts as an improvement (>= 0).
+        threshold_mode: ``"rel"`` (relative to best) or ``"abs"``.
+        min_lr: the lr never goes below this (>= 0).
+        cooldown: epochs to wait after a reduction before counting again (>= 0).
+    """
+
+    needs_metric = True
+    state_names = (
+        "mode",
+        "factor",
+        "patience",
+        "threshold",
+        "threshold_mode",
+        "min_lr",
+        "cooldown",
+        "best",
+        "num_bad_epochs",
+        "cooldown_counter",
+    )
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        mode: str = "min",
+        factor: float = 0.1,
+        patience: int = 10,
+        threshold: float = 1e-4,
+        threshold_mode: str = "rel",
+        min_lr: float = 0.0,
+        cooldown: int = 0,
+    ) -> None:
+        super().__init__(optimizer)
+        owner = "ReduceLROnPlateau"
+        self.mode = _check_choice(owner, "mode", mode, ("min", "max"))
+        self.factor = check_number(
+            owner, "factor", factor, low=0.0, high=1.0, low_inclusive=False, high_inclusive=False
+        )
+        self.patience = _check_non_negative_int(owner, "patience", patience)
+        self.threshold = check_number(owner, "threshold", threshold, low=0.0)
+        self.threshold_mode = _check_choice(owner, "threshold_mode", threshold_mode, ("rel", "abs"))
+        self.min_lr = check_number(owner, "min_lr", min_lr, low=0.0)
+        self.cooldown = _check_non_negative_int(owner, "cooldown", cooldown)
+        self.best: float | None = None  # None until the first metric arrives
+        self.num_bad_epochs = 0
+        self.cooldown_counter = 0
+
+    def step(self, metric: float | None = None) -> None:
+        """End of an epoch: record ``metric`` and reduce the lr on a plateau."""
+        value = _check_metric(metric)
+        self.last_epoch += 1
+        if self.is_better(value):
+            self.best = value
+            self.num_bad_epochs = 0
+        else:
+            self.num_bad_epochs += 1
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0
+        if self.num_bad_epochs > self.patience:
+            self._set_lr(max(self.optimizer.lr * self.factor, self.min_lr))
+            self.cooldown_counter = self.cooldown
+            self.num_bad_epochs = 0
+
+    def is_better(self, value: float) -> bool:
+        """Whether ``value`` improves on ``best`` by more than the threshold."""
+        if self.best is None:
+            return not math.isnan(value)
+        if self.threshold_mode == "rel":
+            margin = abs(self.best) * self.threshold
+        else:
+            margin = self.threshold
+        if self.mode == "min":
+            return value < self.best - margin
+        return value > self.best + margin
+
+
+def _check_metric(metric: object) -> float:
+    if metric is None:
+        raise TypeError(
+            "ReduceLROnPlateau.step(metric) needs the monitored value, e.g. "
+            "scheduler.step(val_loss); got no metric"
+        )
+    try:
+        if isinstance(metric, (str, bytes)):
+            raise TypeError
+        return float(metric)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"ReduceLROnPlateau.step: expected the metric to be a number, got {metric!r}"
+        ) from None
+
+
+def _check_positive_int(owner: str, name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{owner}: expected {name} to be a positive int, got {value!r}")
+    return int(value)
+
+
+def _check_non_negative_int(owner: str, name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(f"{owner}: expected {name} to be an int >= 0, got {value!r}")
+    return int(value)
+
+
+def _check_choice(owner: str, name: str, value: object, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise ValueError(f"{owner}: expected {name} to be one of {choices}, got {value!r}")
+    return str(value)
