@@ -104,6 +104,8 @@ def _download(
 ) -> tuple[bytes, str]:
     urls = mirror_urls(resolve_mirrors(mirrors, spec.mirrors), file.filename, spec.name)
     dest = target / file.filename
+    if not urls:
+        raise DownloadError(_guide(spec, file, locations, target, [], stale, "was not found and no download mirrors are configured"))
     try:
         target.mkdir(parents=True, exist_ok=True)
         payload = download_file(urls, dest, lambda p: _read_verified(p, file, ""), timeout=timeout, progress=progress)
