@@ -18,9 +18,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from minitorch_np.data import ChecksumError, DatasetSpec, DownloadError, FileSpec, load_idx_dataset
+from minitorch_np.data import (
+    ChecksumError,
+    DatasetSpec,
+    DownloadError,
+    FileSpec,
+    load_idx_dataset,
+    locations,
+)
 from minitorch_np.data import download as download_module
-from minitorch_np.data import locations
 from minitorch_np.data.download import resolve_mirrors
 from minitorch_np.data.fetch import fetch_payload
 from minitorch_np.data.idx import encode_idx
@@ -119,7 +125,7 @@ class Server:
 
 def _handler(server: Server) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server API
+        def do_GET(self) -> None:  # http.server calls it by this name
             server.requests.append(self.path)
             mode, body = server.routes.get(self.path, ("missing", b""))
             if mode == "missing":
@@ -223,7 +229,7 @@ def test_keyboard_interrupt_mid_stream_leaves_nothing(
         def __init__(self, *args: object, **kwargs: object) -> None:
             pass
 
-        def __enter__(self) -> InterruptingBar:
+        def __enter__(self) -> InterruptingBar:  # noqa: PYI034 - a stand-in, not a base class
             return self
 
         def __exit__(self, *exc: object) -> None:

@@ -22,9 +22,9 @@ from minitorch_np.data import (
     load_fashion_mnist,
     load_idx_dataset,
     load_mnist,
+    locations,
 )
 from minitorch_np.data import download as download_module
-from minitorch_np.data import locations
 from minitorch_np.data.idx import encode_idx
 
 MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]

@@ -103,7 +103,7 @@ def test_batches_are_independent_copies() -> None:
 
 def test_non_contiguous_input_gives_contiguous_batches() -> None:
     x = np.arange(60, dtype=np.float64).reshape(6, 10)[:, ::2]
-    xb, yb = next(iter(DataLoader(x, np.arange(6), 4, shuffle=False)))
+    xb, _ = next(iter(DataLoader(x, np.arange(6), 4, shuffle=False)))
     assert xb.flags.c_contiguous and xb.dtype == np.float64
     np.testing.assert_array_equal(xb, x[:4])
 
@@ -150,7 +150,7 @@ def test_array_dataset() -> None:
     w = np.linspace(0, 1, 5)
     ds = ArrayDataset(x, y, w)
     assert len(ds) == 5 and "float32[5, 2]" in repr(ds)
-    xb, yb, wb = ds[np.array([4, 0])]
+    _, yb, wb = ds[np.array([4, 0])]
     np.testing.assert_array_equal(yb, [13, 1])
     np.testing.assert_array_equal(wb, [1.0, 0.0])
     assert ds[1:3][1].tolist() == [4, 7]

@@ -10,7 +10,13 @@ from .download import DownloadError
 from .fetch import DatasetSpec, FileSpec
 from .idx import read_idx, write_idx
 from .locations import user_cache_dir
-from .mnist import FASHION_MNIST, MNIST, load_fashion_mnist, load_idx_dataset, load_mnist
+from .mnist import (
+    FASHION_MNIST,
+    MNIST,
+    load_fashion_mnist,
+    load_idx_dataset,
+    load_mnist,
+)
 
 __all__ = [
     "FASHION_MNIST",

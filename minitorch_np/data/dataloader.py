@@ -12,7 +12,7 @@ from .dataset import ArrayDataset, Dataset
 
 __all__ = ["DataLoader"]
 
-RngLike = Union[np.random.Generator, int, None]
+RngLike = Union[np.random.Generator, int, None]  # noqa: UP007 - runtime alias, Python 3.9 has no X | Y
 
 
 class DataLoader:

@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from ._atomic import atomic_write
 
-__all__ = ["DownloadError", "MIRRORS_ENV", "download_file", "mirror_urls", "resolve_mirrors"]
+__all__ = ["MIRRORS_ENV", "DownloadError", "download_file", "mirror_urls", "resolve_mirrors"]
 
 #: Environment variable overriding the default mirrors: base URLs separated by
 #: commas and/or whitespace. ``{name}`` in a URL is replaced by the dataset name.

@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import Union
 
 from .checksum import verify_sha256
-from .download import DEFAULT_TIMEOUT, MIRRORS_ENV, DownloadError, download_file, mirror_urls, resolve_mirrors
+from .download import (
+    DEFAULT_TIMEOUT,
+    MIRRORS_ENV,
+    DownloadError,
+    download_file,
+    mirror_urls,
+    resolve_mirrors,
+)
 from .idx import read_payload
 from .locations import DATA_ENV, Location, download_dir, search_locations
 

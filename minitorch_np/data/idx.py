@@ -26,7 +26,7 @@ from ._atomic import atomic_write
 __all__ = ["IDX_DTYPES", "decode_idx", "encode_idx", "idx_magic", "read_idx", "read_payload", "write_idx"]
 
 PathLike = Union[str, "os.PathLike[str]"]
-Source = Union[PathLike, BinaryIO]
+Source = Union[PathLike, BinaryIO]  # noqa: UP007 - runtime alias, Python 3.9 has no X | Y
 
 #: IDX type code -> big-endian numpy dtype.
 IDX_DTYPES: dict[int, np.dtype] = {
