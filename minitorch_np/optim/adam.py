@@ -4,6 +4,7 @@ decoupled weight decay."""
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -47,9 +48,11 @@ class Adam(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(params, lr)
-        self.betas = betas  # type: ignore[assignment]  # validated by the setter
-        self.eps = check_number(type(self).__name__, "eps", eps, low=0.0, low_inclusive=False)
-        self.weight_decay = check_number(type(self).__name__, "weight_decay", weight_decay, low=0.0)
+        owner = type(self).__name__
+        self.betas = betas  # type: ignore[assignment]  # see the setter
+        self.eps = check_number(owner, "eps", eps, low=0.0, low_inclusive=False)
+        self.weight_decay = check_number(owner, "weight_decay", weight_decay, low=0.0)
+        self._check_hyperparameters()
 
     @property
     def betas(self) -> tuple[float, float]:
@@ -57,14 +60,21 @@ class Adam(Optimizer):
 
     @betas.setter
     def betas(self, value: Sequence[float]) -> None:
-        # A setter, so a list coming back from a JSON state_dict becomes a tuple again.
+        # A list (e.g. from a JSON round trip of state_dict()) becomes a tuple
+        # again; the range checks are in _check_hyperparameters.
+        if isinstance(value, (list, tuple)):
+            value = tuple(float(b) if isinstance(b, numbers.Real) else b for b in value)
+        self._betas = value  # type: ignore[assignment]
+
+    def _check_hyperparameters(self) -> None:
+        super()._check_hyperparameters()
         owner = type(self).__name__
-        if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or len(value) != 2:
-            raise ValueError(f"{owner}: expected betas to be a pair (beta1, beta2), got {value!r}")
-        self._betas = tuple(
+        if not isinstance(self.betas, tuple) or len(self.betas) != 2:
+            raise ValueError(f"{owner}: expected betas to be a pair (beta1, beta2), got {self.betas!r}")
+        for index, beta in enumerate(self.betas):
             check_number(owner, f"betas[{index}]", beta, low=0.0, high=1.0, high_inclusive=False)
-            for index, beta in enumerate(value)
-        )
+        check_number(owner, "eps", self.eps, low=0.0, low_inclusive=False)
+        check_number(owner, "weight_decay", self.weight_decay, low=0.0)
 
     def _update(self, param: Parameter, state: dict[str, np.ndarray]) -> None:
         grad = self._gradient_with_decay(param)
@@ -117,7 +127,8 @@ class AdamW(Adam):
     barely decayed; here every weight shrinks by the same factor 1 - lr * wd.
 
     Args: as `Adam`; ``weight_decay`` defaults to 1e-2. Raises ValueError when
-    lr * weight_decay >= 2: the factor |1 - lr * wd| is then >= 1 and the
+    lr * weight_decay >= 2 (at construction and at every ``step()``, in case a
+    scheduler raised lr): the factor |1 - lr * wd| is then >= 1 and the
     weights grow without bound.
     """
 
@@ -130,6 +141,9 @@ class AdamW(Adam):
         weight_decay: float = 1e-2,
     ) -> None:
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+
+    def _check_hyperparameters(self) -> None:
+        super()._check_hyperparameters()
         if self.lr * self.weight_decay >= 2:
             raise ValueError(
                 f"AdamW: lr * weight_decay = {self.lr} * {self.weight_decay} = "
