@@ -1,0 +1,238 @@
+"""Callbacks: code that `Trainer.fit` runs at fixed points of training.
+
+Epochs are counted from 1. At the end of every epoch the trainer appends the
+epoch's values to its `History`, steps its learning-rate scheduler, then calls
+``on_epoch_end(epoch, logs)`` of each callback in order, where ``logs`` holds
+the epoch's History values (``loss``, ``acc``, ``val_loss``, ``val_acc``,
+``lr``, ``seconds``; the columns that were measured). A callback stops
+training by setting ``self.trainer.stop_training = True``; the current epoch
+still finishes its callbacks.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from minitorch_np.training.trainer import Trainer
+
+
+class Callback:
+    """Base class: override the hooks you need.
+
+    ``self.trainer`` (model, optimizer, history, ``stop_training``) is set by
+    the trainer before ``on_train_begin``.
+    """
+
+    trainer: Trainer
+
+    def on_train_begin(self) -> None:
+        """Called once when ``fit`` starts (after a resume has been loaded)."""
+
+    def on_epoch_end(self, epoch: int, logs: Mapping[str, float]) -> None:
+        """Called after epoch ``epoch`` (1, 2, ...) with its History values."""
+
+    def on_train_end(self) -> None:
+        """Called once when ``fit`` ends normally (not after an exception)."""
+
+
+class _Monitor:
+    """A quantity from the epoch logs and the rule for "better"."""
+
+    def __init__(self, owner: str, monitor: str, mode: str, min_delta: float = 0.0) -> None:
+        if mode not in ("auto", "min", "max"):
+            raise ValueError(f"{owner}: expected mode 'auto', 'min' or 'max', got {mode!r}")
+        if isinstance(min_delta, bool) or not isinstance(min_delta, numbers.Real) or min_delta < 0:
+            raise ValueError(f"{owner}: expected min_delta to be a number >= 0, got {min_delta!r}")
+        self.owner = owner
+        self.name = monitor
+        self.mode = ("max" if monitor.endswith("acc") else "min") if mode == "auto" else mode
+        self.min_delta = float(min_delta)
+        self.best: float | None = None
+
+    def read(self, logs: Mapping[str, float]) -> float:
+        if self.name not in logs:
+            hint = (
+                "; pass val_data to fit() or monitor a training column such as 'loss'"
+                if self.name.startswith("val_")
+                else ""
+            )
+            raise KeyError(
+                f"{self.owner}: monitor {self.name!r} is not among the epoch values "
+                f"{sorted(logs)}{hint}"
+            )
+        return float(logs[self.name])
+
+    def improves(self, value: float) -> bool:
+        """Whether ``value`` beats the best so far by more than ``min_delta``
+        (NaN never does; the first finite value always does)."""
+        if math.isnan(value):
+            return False
+        if self.best is None:
+            return True
+        if self.mode == "min":
+            return value < self.best - self.min_delta
+        return value > self.best + self.min_delta
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved for ``patience`` epochs in a row.
+
+    An epoch improves when its value beats the best so far by more than
+    ``min_delta`` (lower is better in mode ``"min"``, higher in ``"max"``;
+    ``"auto"`` picks ``"max"`` for names ending in ``acc``). As in Keras, with
+    ``restore_best_weights=True`` the model gets the parameters and buffers of
+    the best epoch back when training is stopped early.
+
+    After training: ``best`` (value), ``best_epoch`` and ``stopped_epoch``
+    (0 if training ran to the end).
+    """
+
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        patience: int = 0,
+        min_delta: float = 0.0,
+        mode: str = "auto",
+        restore_best_weights: bool = False,
+    ) -> None:
+        if isinstance(patience, bool) or not isinstance(patience, numbers.Integral) or patience < 0:
+            raise ValueError(f"EarlyStopping: expected patience to be an int >= 0, got {patience!r}")
+        self._monitor = _Monitor("EarlyStopping", monitor, mode, min_delta)
+        self.patience = int(patience)
+        self.restore_best_weights = bool(restore_best_weights)
+        self._reset()
+
+    def _reset(self) -> None:
+        self._monitor.best = None
+        self.best_epoch = 0
+        self.stopped_epoch = 0
+        self.wait = 0
+        self.best_weights: dict[str, np.ndarray] | None = None
+
+    @property
+    def best(self) -> float | None:
+        return self._monitor.best
+
+    def on_train_begin(self) -> None:
+        self._reset()
+
+    def on_epoch_end(self, epoch: int, logs: Mapping[str, float]) -> None:
+        value = self._monitor.read(logs)
+        if self._monitor.improves(value):
+            self._monitor.best = value
+            self.best_epoch = epoch
+            self.wait = 0
+            if self.restore_best_weights:
+                self.best_weights = self.trainer.model.state_dict()
+            return
+        self.wait += 1
+        if self.wait >= self.patience:
+            self.stopped_epoch = epoch
+            self.trainer.stop_training = True
+            if self.best_weights is not None:
+                self.trainer.model.load_state_dict(self.best_weights)
+
+    def __repr__(self) -> str:
+        m = self._monitor
+        return (
+            f"EarlyStopping(monitor={m.name!r}, patience={self.patience}, "
+            f"min_delta={m.min_delta}, mode={m.mode!r}, "
+            f"restore_best_weights={self.restore_best_weights})"
+        )
+
+
+class ModelCheckpoint(Callback):
+    """Save a checkpoint (see `save_checkpoint`) at the end of epochs.
+
+    ``path`` may hold ``str.format`` fields filled from the epoch number and
+    its values, e.g. ``"ckpt-{epoch:02d}-{val_loss:.3f}.npz"``; a fixed path is
+    overwritten (atomically) every time. With ``save_best_only`` a file is
+    written only when ``monitor`` improves on its best so far (mode as in
+    `EarlyStopping`); otherwise every epoch, and ``monitor`` is not used.
+
+    ``last_path`` is the file written most recently (None before the first).
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        monitor: str = "val_loss",
+        save_best_only: bool = False,
+        mode: str = "auto",
+    ) -> None:
+        self.path = str(path)
+        self._monitor = _Monitor("ModelCheckpoint", monitor, mode)
+        self.save_best_only = bool(save_best_only)
+        self.last_path: Path | None = None
+
+    @property
+    def best(self) -> float | None:
+        return self._monitor.best
+
+    def on_train_begin(self) -> None:
+        self._monitor.best = None
+
+    def on_epoch_end(self, epoch: int, logs: Mapping[str, float]) -> None:
+        if self.save_best_only:
+            value = self._monitor.read(logs)
+            if not self._monitor.improves(value):
+                return
+            self._monitor.best = value
+        self.last_path = self.trainer.save_checkpoint(self._format_path(epoch, logs))
+
+    def _format_path(self, epoch: int, logs: Mapping[str, float]) -> str:
+        try:
+            return self.path.format(epoch=epoch, **logs)
+        except (KeyError, IndexError, ValueError) as error:
+            raise ValueError(
+                f"ModelCheckpoint: cannot fill the path {self.path!r} from epoch and "
+                f"{sorted(logs)}: {error!r}"
+            ) from error
+
+    def __repr__(self) -> str:
+        return (
+            f"ModelCheckpoint({self.path!r}, monitor={self._monitor.name!r}, "
+            f"save_best_only={self.save_best_only}, mode={self._monitor.mode!r})"
+        )
+
+
+class LearningRateScheduler(Callback):
+    """Step a learning-rate scheduler (``minitorch_np.optim.lr_scheduler``)
+    once at the end of every epoch.
+
+    A scheduler whose ``needs_metric`` attribute is true (ReduceLROnPlateau)
+    gets the epoch's ``monitor`` value: ``scheduler.step(logs[monitor])``;
+    the others ``scheduler.step()``. ``Trainer(scheduler=...)`` wraps its
+    scheduler in this callback (and saves its state in checkpoints); pass
+    ``Trainer(scheduler=LearningRateScheduler(s, monitor="loss"))`` to choose
+    the monitored value.
+    """
+
+    def __init__(self, scheduler: Any, monitor: str = "val_loss") -> None:
+        if not callable(getattr(scheduler, "step", None)):
+            raise TypeError(
+                "LearningRateScheduler: expected a scheduler with a step() method, got "
+                f"{type(scheduler).__name__}"
+            )
+        self.scheduler = scheduler
+        self._monitor = _Monitor("LearningRateScheduler", monitor, "auto")
+
+    @property
+    def needs_metric(self) -> bool:
+        return bool(getattr(self.scheduler, "needs_metric", False))
+
+    def on_epoch_end(self, epoch: int, logs: Mapping[str, float]) -> None:
+        if self.needs_metric:
+            self.scheduler.step(self._monitor.read(logs))
+        else:
+            self.scheduler.step()
+
+    def __repr__(self) -> str:
+        return f"LearningRateScheduler({self.scheduler!r}, monitor={self._monitor.name!r})"
