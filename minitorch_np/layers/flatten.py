@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minitorch_np._validation import check_backward_ready, check_float_array
+from minitorch_np._validation import check_backward_ready, check_float_array, check_grad_shape
 from minitorch_np.layers.layer import Layer
 
 
@@ -32,4 +32,6 @@ class Flatten(Layer):
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
         check_backward_ready("Flatten", self._input_shape)
         assert self._input_shape is not None
+        batch = self._input_shape[0]
+        check_grad_shape("Flatten", grad_output, (batch, int(np.prod(self._input_shape[1:]))))
         return grad_output.reshape(self._input_shape)

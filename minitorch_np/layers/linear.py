@@ -52,6 +52,10 @@ class Linear(Layer):
         for name, value in (("in_features", in_features), ("out_features", out_features)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"Linear: expected {name} to be a positive int, got {value!r}")
+        if not np.issubdtype(np.dtype(dtype), np.floating):
+            raise TypeError(
+                f"Linear: expected a float dtype (np.float32 or np.float64), got {np.dtype(dtype)}"
+            )
         self.in_features = int(in_features)
         self.out_features = int(out_features)
         initializer = get_initializer(init, "Linear")
@@ -89,11 +93,16 @@ class Linear(Layer):
         owner = repr(self)
         check_float_array(owner, "input", x)
         if x.ndim != 2 or x.shape[1] != self.in_features:
-            hint = (
-                "; flatten images first, e.g. x.reshape(len(x), -1) or a Flatten() layer"
-                if x.ndim > 2
-                else ""
-            )
+            hint = ""
+            if x.ndim > 2:
+                hint = "; flatten images first, e.g. x.reshape(len(x), -1) or a Flatten() layer"
+            elif x.ndim == 1 and x.shape[0] == self.in_features:
+                hint = "; a single sample needs a batch axis: x.reshape(1, -1)"
+            elif x.ndim == 2:
+                hint = (
+                    f"; the previous layer must output {self.in_features} features, or "
+                    f"build this layer as Linear({x.shape[1]}, {self.out_features})"
+                )
             raise ValueError(
                 f"{owner}: expected input of shape (N, {self.in_features}), "
                 f"got {x.shape}{hint}"

@@ -56,7 +56,11 @@ class Sequential(Layer):
     def __len__(self) -> int:
         return len(self.layers)
 
-    def __getitem__(self, index: int) -> Layer:
+    def __getitem__(self, index: int | slice) -> Layer:
+        """``model[i]`` is the i-th layer; ``model[a:b]`` a new `Sequential`
+        sharing those layer objects (and so their parameters)."""
+        if isinstance(index, slice):
+            return Sequential(*self.layers[index])
         return self.layers[index]
 
     def __iter__(self) -> Iterator[Layer]:
@@ -72,6 +76,7 @@ def _reraise_with_location(
     try:
         located = type(error)(where + str(error))
     except Exception:
-        error.add_note(where.rstrip(": "))
+        if hasattr(error, "add_note"):  # Python >= 3.11
+            error.add_note(where.rstrip(": "))
         raise error from None
     raise located.with_traceback(error.__traceback__) from error

@@ -38,13 +38,24 @@ class Optimizer:
             param.zero_grad()
 
     def step(self) -> None:
-        """Apply one update to every parameter from its current ``.grad``."""
+        """Apply one update to every parameter from its current ``.grad``.
+
+        The hyperparameters are validated first: a value assigned directly
+        (``optimizer.lr = ...``, as a learning-rate scheduler does) that is out
+        of range raises ValueError here instead of silently diverging.
+        """
+        self._check_hyperparameters()
         self.step_count += 1
         for index, param in enumerate(self.params):
             self._update(param, self.state[index])
 
     def _update(self, param: Parameter, state: dict[str, np.ndarray]) -> None:
         raise NotImplementedError(f"{type(self).__name__} must implement _update")
+
+    def _check_hyperparameters(self) -> None:
+        """Raise ValueError for an out-of-range hyperparameter. Subclasses with
+        more hyperparameters extend this (call ``super()`` first)."""
+        check_number(type(self).__name__, "lr", self.lr, low=0.0)
 
     def hyperparameters(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.hyperparameter_names}
@@ -82,10 +93,18 @@ class Optimizer:
                         f"expected shape {param.shape} dtype {param.dtype}, got "
                         f"{value.shape} {value.dtype}"
                     )
+        unknown = sorted(set(state["hyperparameters"]) - set(self.hyperparameter_names))
+        if unknown:
+            raise ValueError(f"{name}.load_state_dict: unknown hyperparameters {unknown}")
+        previous = self.hyperparameters()
         for key, value in state["hyperparameters"].items():
-            if key not in self.hyperparameter_names:
-                raise ValueError(f"{name}.load_state_dict: unknown hyperparameter {key!r}")
             setattr(self, key, value)
+        try:
+            self._check_hyperparameters()
+        except ValueError:
+            for key, value in previous.items():
+                setattr(self, key, value)
+            raise
         self.step_count = int(state["step_count"])
         self.state = [{k: np.array(v) for k, v in saved.items()} for saved in buffers]
 

@@ -26,7 +26,9 @@ class SGD(Optimizer):
     each step, so for lr * wd >= 2 the weights grow without bound whatever the
     data (the report's L2 run that ended in NaN). With momentum the bound is
     lr * wd < 2 (1 + momentum) (Nesterov: 2 (1 + momentum) / (1 + 2 momentum)).
-    Settings at or past the bound raise ValueError.
+    Settings at or past the bound raise ValueError, at construction and again
+    at every ``step()`` (so a scheduler that raises ``lr`` past the bound is
+    stopped before the first diverging update).
     """
 
     hyperparameter_names = ("lr", "momentum", "nesterov", "weight_decay")
@@ -40,9 +42,17 @@ class SGD(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(params, lr)
-        self.momentum = check_number("SGD", "momentum", momentum, low=0.0, high=1.0, high_inclusive=False)
+        self.momentum = check_number(
+            "SGD", "momentum", momentum, low=0.0, high=1.0, high_inclusive=False
+        )
         self.weight_decay = check_number("SGD", "weight_decay", weight_decay, low=0.0)
         self.nesterov = bool(nesterov)
+        self._check_hyperparameters()
+
+    def _check_hyperparameters(self) -> None:
+        super()._check_hyperparameters()
+        check_number("SGD", "momentum", self.momentum, low=0.0, high=1.0, high_inclusive=False)
+        check_number("SGD", "weight_decay", self.weight_decay, low=0.0)
         if self.nesterov and self.momentum == 0:
             raise ValueError("SGD: nesterov=True needs momentum > 0, got momentum=0")
         check_decay_stability(self.lr, self.weight_decay, self.momentum, self.nesterov)

@@ -1,0 +1,472 @@
+"""Property tests for layers: hypothesis strategies and `check_layer`.
+
+Put one call in your own pytest file to test a custom layer against the layer
+contract (see docs/layer_contract.md and docs/custom_layer.md)::
+
+    from minitorch_np.testing import batch_shapes, check_layer
+
+    def test_my_layer():
+        check_layer(lambda rng: MyLayer(3, rng=rng), batch_shapes(3))
+
+`check_layer` draws input shapes, inputs and seeds with hypothesis and, for
+every drawn example, checks:
+
+* shapes and dtypes: output and dL/dx keep the input dtype, dL/dx has the
+  input's shape, each ``.grad`` has its parameter's shape and dtype;
+* nothing is re-allocated or overwritten: ``p.data``/``p.grad`` stay the same
+  arrays, ``forward``/``backward`` leave ``x``, dL/dy and ``p.data`` untouched;
+* accumulation: a second ``backward`` adds the same gradient again (2x);
+* determinism: two identical copies give bit-identical outputs and gradients
+  (``layer(x)`` and ``layer.forward(x)`` agree);
+* train/eval: ``train()``/``eval()`` reach every sub-layer; eval mode gives the
+  train-mode output (unless ``same_in_eval=False``), is repeatable, changes no
+  parameter or buffer and treats every sample on its own
+  (unless ``batch_independent=False``);
+* gradients: `minitorch_np.gradcheck` (float64 central differences) for the
+  input and every parameter.
+
+hypothesis is imported only when one of these functions is called, so
+``import minitorch_np`` never needs it.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, NoReturn, Union
+
+import numpy as np
+from numpy.typing import DTypeLike
+
+from minitorch_np.gradcheck import GradcheckError, gradcheck
+from minitorch_np.layers.layer import Layer
+
+if TYPE_CHECKING:
+    from hypothesis.strategies import SearchStrategy
+
+    ShapeSpec = Union[SearchStrategy[tuple[int, ...]], Sequence[int]]
+
+__all__ = ["array_shapes", "batch_shapes", "check_layer", "float_arrays"]
+
+INSTALL_HINT = 'pip install "minitorch_np[test]" (or "minitorch_np[dev]")'
+_MAX_SEED = 2**32 - 1
+
+
+def require_hypothesis() -> ModuleType:
+    """Import and return ``hypothesis``, or raise ImportError naming the extra
+    that installs it."""
+    try:
+        import hypothesis
+        import hypothesis.strategies  # noqa: F401  (loads the submodule)
+    except ImportError as error:
+        raise ImportError(
+            f"minitorch_np.testing needs the hypothesis package, which is not "
+            f"installed; install the test extra: {INSTALL_HINT}"
+        ) from error
+    return hypothesis
+
+
+# ---------------------------------------------------------------------- strategies
+def array_shapes(
+    *, min_dims: int = 1, max_dims: int = 3, min_side: int = 1, max_side: int = 4
+) -> SearchStrategy[tuple[int, ...]]:
+    """Shapes with ``min_dims..max_dims`` axes of ``min_side..max_side`` each."""
+    st = require_hypothesis().strategies
+    sides = st.integers(min_side, max_side)
+    return st.lists(sides, min_size=min_dims, max_size=max_dims).map(tuple)
+
+
+def batch_shapes(
+    *feature_shape: int, min_batch: int = 1, max_batch: int = 4
+) -> SearchStrategy[tuple[int, ...]]:
+    """Shapes ``(N, *feature_shape)`` with a drawn batch size N:
+    ``batch_shapes(3)`` gives (N, 3), ``batch_shapes(28, 28)`` gives (N, 28, 28)."""
+    st = require_hypothesis().strategies
+    return st.integers(min_batch, max_batch).map(lambda n: (n, *feature_shape))
+
+
+def float_arrays(
+    shape: ShapeSpec,
+    *,
+    low: float = -2.0,
+    high: float = 2.0,
+    dtype: DTypeLike = np.float64,
+    avoid: Sequence[float] = (),
+    margin: float = 1e-3,
+) -> SearchStrategy[np.ndarray]:
+    """Arrays of ``shape`` (a tuple or a strategy of tuples) with elements drawn
+    uniformly from [low, high] by a numpy Generator seeded from hypothesis.
+
+    Elements closer than ``margin`` to a point in ``avoid`` (e.g. ``(0.0,)``,
+    the kink of ReLU) are moved to exactly ``margin`` away from it, on the
+    same side, so finite differences never straddle a kink.
+    """
+    st = require_hypothesis().strategies
+    if not (np.isfinite(low) and np.isfinite(high) and low < high):
+        raise ValueError(f"float_arrays: expected finite low < high, got low={low}, high={high}")
+    shapes = _shape_strategy(st, shape, "float_arrays")
+
+    def build(shape_and_seed: tuple[tuple[int, ...], int]) -> np.ndarray:
+        drawn_shape, seed = shape_and_seed
+        values = np.random.default_rng(seed).uniform(low, high, size=drawn_shape)
+        return _push_off_kinks(values, avoid, margin).astype(dtype)
+
+    return st.tuples(shapes, st.integers(0, _MAX_SEED)).map(build)
+
+
+def _shape_strategy(st: ModuleType, shape: ShapeSpec, owner: str) -> SearchStrategy[tuple[int, ...]]:
+    if isinstance(shape, st.SearchStrategy):
+        return shape
+    if isinstance(shape, Sequence) and all(
+        isinstance(side, (int, np.integer)) and side >= 0 for side in shape
+    ):
+        return st.just(tuple(int(side) for side in shape))
+    raise TypeError(
+        f"{owner}: expected a shape tuple such as (4, 3) or a hypothesis strategy "
+        f"of shapes such as batch_shapes(3), got {shape!r}"
+    )
+
+
+def _push_off_kinks(values: np.ndarray, kinks: Sequence[float], margin: float) -> np.ndarray:
+    for kink in kinks:
+        offset = values - kink
+        near = np.abs(offset) < margin
+        values = np.where(near, kink + np.where(offset >= 0, margin, -margin), values)
+    return values
+
+
+# ---------------------------------------------------------------------- check_layer
+def check_layer(
+    make_layer: Callable[..., Layer],
+    input_shapes: ShapeSpec,
+    *,
+    elements: tuple[float, float] = (-2.0, 2.0),
+    avoid_kinks: Sequence[float] = (),
+    kink_margin: float = 1e-3,
+    input_filter: Callable[[np.ndarray], bool] | None = None,
+    same_in_eval: bool = True,
+    batch_independent: bool = True,
+    dtype: DTypeLike | None = None,
+    tolerance: float = 1e-6,
+    eps: float = 1e-5,
+    max_examples: int | None = 25,
+) -> None:
+    """Property-test a layer against the layer contract; raise AssertionError
+    (with the falsifying example printed by hypothesis) on the first violation.
+
+    Call it from a plain test function (not one decorated with ``@given``).
+
+    Args:
+        make_layer: builds a fresh layer. Either a zero-argument factory
+            (``ReLU``, ``lambda: Swish()``), a function of a numpy Generator
+            (``lambda rng: Linear(3, 2, rng=rng)``), or of a Generator and the
+            drawn input shape (``lambda rng, shape: Linear(shape[1], 2, rng=rng)``),
+            told apart by their number of required arguments.
+        input_shapes: a fixed shape tuple, e.g. ``(4, 3)``, or a hypothesis
+            strategy of shapes, e.g. ``batch_shapes(3)``. Axis 0 is the batch.
+        elements: (low, high): input elements are drawn uniformly from it.
+        avoid_kinks: input values where the layer's derivative jumps (ReLU:
+            ``(0.0,)``); elements are kept ``kink_margin`` away from them.
+        input_filter: predicate on the float64 input; inputs for which it is
+            False are discarded (use it for kinks that are not at fixed inputs).
+        same_in_eval: True if the layer computes the same function in train and
+            eval mode. Set False for Dropout/BatchNorm-like layers: eval mode is
+            then gradient-checked on its own instead of compared to train mode.
+        batch_independent: True if each output row depends only on its own
+            input row in eval mode (checked by running samples one by one).
+        dtype: dtype of the shape/dtype/accumulation/determinism checks; by
+            default the dtype of the layer's parameters (float32 if it has none).
+            Gradient checks always run in float64.
+        tolerance, eps: passed to `gradcheck` (largest relative error, step).
+        max_examples: number of hypothesis examples; None keeps the active
+            hypothesis profile's value.
+    """
+    hypothesis = require_hypothesis()
+    st = hypothesis.strategies
+    low, high = elements
+    build = _normalised_factory(make_layer)
+    shapes = _shape_strategy(st, input_shapes, "check_layer")
+    inputs = float_arrays(shapes, low=low, high=high, avoid=avoid_kinks, margin=kink_margin)
+    if input_filter is not None:
+        inputs = inputs.filter(input_filter)
+    options = _CheckOptions(
+        same_in_eval=same_in_eval,
+        batch_independent=batch_independent,
+        dtype=None if dtype is None else np.dtype(dtype),
+        tolerance=tolerance,
+        eps=eps,
+    )
+
+    overrides: dict[str, Any] = {
+        "deadline": None,
+        "suppress_health_check": [hypothesis.HealthCheck.too_slow],
+    }
+    if max_examples is not None:
+        overrides["max_examples"] = max_examples
+
+    @hypothesis.settings(**overrides)
+    @hypothesis.given(x=inputs, layer_seed=st.integers(0, _MAX_SEED), grad_seed=st.integers(0, _MAX_SEED))
+    def check_layer_example(x: np.ndarray, layer_seed: int, grad_seed: int) -> None:
+        layer = build(np.random.default_rng(layer_seed), x.shape)
+        _check_example(layer, x, np.random.default_rng(grad_seed), options)
+
+    check_layer_example()
+
+
+@dataclass(frozen=True)
+class _CheckOptions:
+    same_in_eval: bool
+    batch_independent: bool
+    dtype: np.dtype | None
+    tolerance: float
+    eps: float
+
+
+def _normalised_factory(make_layer: Callable[..., Layer]) -> Callable[[np.random.Generator, tuple[int, ...]], Layer]:
+    """Turn any accepted ``make_layer`` form into ``(rng, shape) -> Layer``."""
+    if not callable(make_layer):
+        raise TypeError(f"check_layer: expected make_layer to be callable, got {make_layer!r}")
+    required = _required_positional_count(make_layer)
+    if required > 2:
+        raise TypeError(
+            f"check_layer: make_layer must take no argument, (rng) or (rng, input_shape); "
+            f"{make_layer!r} requires {required} arguments"
+        )
+
+    def build(rng: np.random.Generator, shape: tuple[int, ...]) -> Layer:
+        layer = make_layer(*(rng, shape)[:required])
+        if not isinstance(layer, Layer):
+            raise TypeError(
+                f"check_layer: make_layer must return a minitorch_np Layer, "
+                f"got {type(layer).__name__}"
+            )
+        return layer
+
+    return build
+
+
+def _required_positional_count(function: Callable[..., object]) -> int:
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):  # some builtins have no signature
+        return 0
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return sum(p.kind in positional and p.default is inspect.Parameter.empty for p in parameters)
+
+
+# ---------------------------------------------------------------------- one example
+def _check_example(layer: Layer, x64: np.ndarray, rng: np.random.Generator, options: _CheckOptions) -> None:
+    """Run every property on one (layer, input) pair."""
+    name = _describe(layer)
+    layer.zero_grad()
+    _check_mode_propagation(name, copy.deepcopy(layer))
+    dtype = options.dtype or _parameter_dtype(layer)
+    x = x64.astype(dtype)
+    grad_output = rng.standard_normal(_output_shape(name, copy.deepcopy(layer), x)).astype(dtype)
+
+    first = copy.deepcopy(layer)
+    y, grad_x, grads = _forward_backward(name, first, x, grad_output, call=True)
+    _check_shapes_and_dtypes(name, first, x, y, grad_x)
+    _check_accumulation(name, first, grad_output, grad_x, grads)
+    _check_determinism(name, copy.deepcopy(layer), x, grad_output, (y, grad_x, grads))
+    _check_eval_mode(name, layer, x, y, options)
+    _check_gradients(name, layer, x64, options)
+
+
+def _describe(layer: Layer) -> str:
+    text = repr(layer)
+    return text if "\n" not in text else type(layer).__name__
+
+
+def _fail(name: str, message: str) -> NoReturn:
+    raise AssertionError(f"check_layer({name}): {message}")
+
+
+def _parameter_dtype(layer: Layer) -> np.dtype:
+    params = layer.parameters()
+    return params[0].dtype if params else np.dtype(np.float32)
+
+
+def _tolerance(dtype: np.dtype) -> float:
+    """Relative slack for comparisons that may differ by rounding only."""
+    return 64 * float(np.finfo(dtype).eps)
+
+
+def _output_shape(name: str, layer: Layer, x: np.ndarray) -> tuple[int, ...]:
+    y = layer.forward(x.copy())
+    if not isinstance(y, np.ndarray):
+        _fail(name, f"forward must return a numpy array, got {type(y).__name__}")
+    return y.shape
+
+
+def _forward_backward(
+    name: str, layer: Layer, x: np.ndarray, grad_output: np.ndarray, *, call: bool
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """One forward (via ``layer(x)`` if ``call``) and one backward, checking that
+    neither touches ``x``, dL/dy or any parameter value, and that ``p.data`` and
+    ``p.grad`` stay the same arrays. Returns copies of y, dL/dx and each grad."""
+    x_before, grad_output_before = x.copy(), grad_output.copy()
+    params = dict(layer.named_parameters())
+    arrays_before = {key: (p.data, p.grad) for key, p in params.items()}
+    values_before = {key: p.data.copy() for key, p in params.items()}
+
+    y = layer(x) if call else layer.forward(x)
+    if not np.array_equal(x, x_before):
+        _fail(name, "forward modified its input x in place; compute into a new array")
+    y = np.array(y, copy=True)
+    grad_x = layer.backward(grad_output)
+    if not isinstance(grad_x, np.ndarray):
+        _fail(name, f"backward must return dL/dx as a numpy array, got {type(grad_x).__name__}")
+    if not np.array_equal(x, x_before):
+        _fail(name, "backward modified the forward input x in place")
+    if not np.array_equal(grad_output, grad_output_before):
+        _fail(name, "backward modified grad_output (dL/dy) in place; compute into a new array")
+    for key, param in params.items():
+        data, grad = arrays_before[key]
+        if param.data is not data or param.grad is not grad:
+            _fail(
+                name,
+                f"parameter {key!r}: .data/.grad were replaced by new arrays; update "
+                "them in place (p.grad += ..., never p.grad = ...)",
+            )
+        if not np.array_equal(param.data, values_before[key]):
+            _fail(name, f"forward/backward changed the value of parameter {key!r}")
+    grads = {key: p.grad.copy() for key, p in params.items()}
+    return y, np.array(grad_x, copy=True), grads
+
+
+def _check_shapes_and_dtypes(name: str, layer: Layer, x: np.ndarray, y: np.ndarray, grad_x: np.ndarray) -> None:
+    if y.dtype != x.dtype:
+        _fail(name, f"forward turned a {x.dtype} input into a {y.dtype} output; keep the input dtype")
+    if grad_x.shape != x.shape:
+        _fail(name, f"backward returned dL/dx of shape {grad_x.shape}, expected the input's {x.shape}")
+    if grad_x.dtype != x.dtype:
+        _fail(name, f"backward returned dL/dx of dtype {grad_x.dtype}, expected the input's {x.dtype}")
+    for key, param in layer.named_parameters():
+        if param.grad.shape != param.data.shape or param.grad.dtype != param.data.dtype:
+            _fail(
+                name,
+                f"parameter {key!r}: grad has shape {param.grad.shape} dtype {param.grad.dtype}, "
+                f"expected the parameter's {param.data.shape} {param.data.dtype}",
+            )
+
+
+def _check_accumulation(
+    name: str, layer: Layer, grad_output: np.ndarray, grad_x: np.ndarray, grads: dict[str, np.ndarray]
+) -> None:
+    """A second backward for the same forward returns the same dL/dx and adds
+    the same parameter gradients again, so every ``.grad`` doubles."""
+    second_grad_x = layer.backward(grad_output.copy())
+    if not np.array_equal(second_grad_x, grad_x):
+        _fail(name, "a second backward() for the same forward returned a different dL/dx")
+    for key, param in layer.named_parameters():
+        expected = 2 * grads[key]
+        if not _close(param.grad, expected):
+            _fail(
+                name,
+                f"parameter {key!r}: after two backward() calls grad is not twice the "
+                f"single gradient (max abs difference {_max_difference(param.grad, expected):.3g}); "
+                "backward must ADD into .grad (p.grad += ...), not assign it",
+            )
+
+
+def _check_determinism(
+    name: str,
+    layer: Layer,
+    x: np.ndarray,
+    grad_output: np.ndarray,
+    reference: tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]],
+) -> None:
+    """An identical copy, run through ``forward`` (not ``__call__``), must give
+    bit-identical output and gradients."""
+    y, grad_x, grads = _forward_backward(name, layer, x.copy(), grad_output.copy(), call=False)
+    ref_y, ref_grad_x, ref_grads = reference
+    if not np.array_equal(y, ref_y):
+        _fail(name, "two identical layers gave different outputs for the same input "
+              "(or layer(x) differs from layer.forward(x))")
+    if not np.array_equal(grad_x, ref_grad_x):
+        _fail(name, "two identical layers gave different dL/dx for the same input and dL/dy")
+    for key, grad in grads.items():
+        if not np.array_equal(grad, ref_grads[key]):
+            _fail(name, f"two identical layers gave different gradients for parameter {key!r}")
+
+
+def _check_mode_propagation(name: str, layer: Layer) -> None:
+    for mode in (False, True):
+        layer.train(mode)
+        stale = [type(sub).__name__ for sub in _all_layers(layer) if sub.training != mode]
+        if stale:
+            _fail(name, f"train({mode}) did not reach sub-layers {stale}; register them as attributes")
+
+
+def _all_layers(layer: Layer) -> list[Layer]:
+    found = [layer]
+    for child in layer.children():
+        found.extend(_all_layers(child))
+    return found
+
+
+def _check_eval_mode(name: str, layer: Layer, x: np.ndarray, y_train: np.ndarray, options: _CheckOptions) -> None:
+    evaluated = copy.deepcopy(layer).eval()
+    state_before = evaluated.state_dict()
+    y_eval = np.array(evaluated.forward(x.copy()), copy=True)
+    if options.same_in_eval and not _close(y_eval, y_train):
+        _fail(
+            name,
+            f"eval-mode output differs from train-mode output (max abs difference "
+            f"{_max_difference(y_eval, y_train):.3g}); pass same_in_eval=False if the "
+            "layer is meant to behave differently (e.g. Dropout, BatchNorm)",
+        )
+    if not np.array_equal(evaluated.forward(x.copy()), y_eval):
+        _fail(name, "two eval-mode forward passes on the same input gave different outputs")
+    state_after = evaluated.state_dict()
+    changed = [key for key in state_before if not np.array_equal(state_before[key], state_after[key])]
+    if changed:
+        _fail(name, f"an eval-mode forward changed parameters/buffers {changed}")
+    if options.batch_independent:
+        _check_batch_independence(name, evaluated, x, y_eval)
+
+
+def _check_batch_independence(name: str, layer: Layer, x: np.ndarray, y: np.ndarray) -> None:
+    for row in range(x.shape[0]):
+        single = layer.forward(x[row : row + 1].copy())
+        if not _close(single, y[row : row + 1]):
+            _fail(
+                name,
+                f"in eval mode, sample {row} run alone gives a different output than "
+                f"inside the batch of {x.shape[0]} (max abs difference "
+                f"{_max_difference(single, y[row : row + 1]):.3g}); pass "
+                "batch_independent=False if the layer mixes samples",
+            )
+
+
+def _check_gradients(name: str, layer: Layer, x64: np.ndarray, options: _CheckOptions) -> None:
+    modes = [True] if options.same_in_eval else [True, False]
+    for training in modes:
+        candidate = copy.deepcopy(layer).train(training)
+        try:
+            gradcheck(candidate, x64, eps=options.eps, tolerance=options.tolerance)
+        except GradcheckError as error:
+            mode = "train" if training else "eval"
+            _fail(
+                name,
+                f"backward disagrees with float64 finite differences in {mode} mode "
+                f"for input shape {x64.shape}:\n{error.report}",
+            )
+
+
+def _close(actual: np.ndarray, expected: np.ndarray) -> bool:
+    if actual.shape != expected.shape:
+        return False
+    rtol = _tolerance(np.result_type(actual, expected))
+    scale = float(np.max(np.abs(expected))) if expected.size else 0.0
+    return bool(np.allclose(actual, expected, rtol=rtol, atol=rtol * max(scale, 1e-30)))
+
+
+def _max_difference(actual: np.ndarray, expected: np.ndarray) -> float:
+    if actual.shape != expected.shape:
+        return float("inf")
+    return float(np.max(np.abs(actual.astype(np.float64) - expected))) if actual.size else 0.0
