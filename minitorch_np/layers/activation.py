@@ -23,7 +23,7 @@ class _Elementwise(Layer):
     def _checked_cache(self, grad_output: np.ndarray) -> np.ndarray:
         check_backward_ready(repr(self), self._cache)
         assert self._cache is not None
-        if grad_output.shape != self._cache.shape:
+        if getattr(grad_output, "shape", None) != self._cache.shape:
             check_grad_shape(repr(self), grad_output, self._cache.shape)
         return self._cache
 
@@ -44,12 +44,14 @@ class Sigmoid(_Elementwise):
     """y = 1 / (1 + exp(-x)), computed without overflow for any |x|.
 
     For x >= 0 it uses 1 / (1 + e^-x); for x < 0, e^x / (1 + e^x), so ``exp``
-    only ever sees -|x|. Backward: dL/dx = dL/dy * y * (1 - y).
+    only ever sees -|x| (it may underflow to 0, which is exact enough, but never
+    overflows). Backward: dL/dx = dL/dy * y * (1 - y).
     """
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self._checked_input(x)
-        z = np.exp(-np.abs(x))
+        with np.errstate(under="ignore"):
+            z = np.exp(-np.abs(x))
         y = np.where(x >= 0, 1, z) / (1 + z)
         self._cache = y.astype(x.dtype, copy=False)
         return self._cache
