@@ -310,6 +310,16 @@ def test_all_mirrors_fail_lists_every_url_folder_and_file(tiny: Tiny, server: Se
     assert listing(cache(isolated)) == []
 
 
+def test_errors_survive_pickling() -> None:
+    import pickle
+
+    checksum = pickle.loads(pickle.dumps(ChecksumError("f.gz", "a" * 64, "b" * 64, "Fix it.")))
+    assert (checksum.source, checksum.expected, checksum.actual) == ("f.gz", "a" * 64, "b" * 64)
+    assert str(checksum).endswith("Fix it.")
+    download = pickle.loads(pickle.dumps(DownloadError("nope", [("u", "r")])))
+    assert str(download) == "nope" and download.attempts == [("u", "r")]
+
+
 def test_no_mirrors_at_all(tiny: Tiny, isolated: Path) -> None:
     with pytest.raises(DownloadError, match=r"no download mirrors are configured"):
         load(tiny.spec, mirrors=[])

@@ -17,6 +17,10 @@ class ChecksumError(ValueError):
             "the file is corrupt or not the original."
         )
         super().__init__(f"{message} {advice}".rstrip())
+        self.advice = advice
+
+    def __reduce__(self) -> tuple[type, tuple[str, str, str, str]]:
+        return (type(self), (self.source, self.expected, self.actual, self.advice))
 
 
 def sha256_hex(data: bytes) -> str:

@@ -41,6 +41,9 @@ class DownloadError(OSError):
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
 
+    def __reduce__(self) -> tuple[type, tuple[str, list[tuple[str, str]]]]:
+        return (type(self), (str(self), self.attempts))
+
 
 def resolve_mirrors(mirrors: Sequence[str] | str | None, defaults: Sequence[str]) -> list[str]:
     """Mirror base URLs: the argument, else ``$MINITORCH_NP_MIRRORS``, else ``defaults``."""
