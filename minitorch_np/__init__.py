@@ -8,6 +8,17 @@ start the backward chain; optimizers update parameters in place.
 """
 
 from minitorch_np._version import __version__
+from minitorch_np.data import (
+    ArrayDataset,
+    ChecksumError,
+    DataLoader,
+    Dataset,
+    DownloadError,
+    load_fashion_mnist,
+    load_mnist,
+    read_idx,
+    write_idx,
+)
 from minitorch_np.gradcheck import GradcheckError, GradcheckReport, gradcheck
 from minitorch_np.layers import Flatten, Layer, Linear, ReLU, Sequential, Sigmoid, Tanh
 from minitorch_np.losses import Loss, MSELoss, SoftmaxCrossEntropy
@@ -15,6 +26,15 @@ from minitorch_np.optim import SGD, Optimizer
 from minitorch_np.parameter import Parameter
 
 __all__ = [
+    "ArrayDataset",
+    "ChecksumError",
+    "DataLoader",
+    "Dataset",
+    "DownloadError",
+    "load_fashion_mnist",
+    "load_mnist",
+    "read_idx",
+    "write_idx",
     "Flatten",
     "GradcheckError",
     "GradcheckReport",
