@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from minitorch_np._validation import check_backward_ready, check_float_array, check_grad_shape
+from minitorch_np._validation import (
+    check_backward_ready,
+    check_float_array,
+    check_grad_shape,
+    check_number,
+)
+from minitorch_np.functional import softmax
 from minitorch_np.layers.layer import Layer
 
 
@@ -71,3 +77,71 @@ class Tanh(_Elementwise):
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
         y = self._checked_cache(grad_output)
         return grad_output * (1 - y * y)
+
+
+class LeakyReLU(_Elementwise):
+    """y = x for x > 0, negative_slope * x otherwise.
+
+    Backward: dL/dx = dL/dy * (1 if x > 0 else negative_slope); at the kink
+    x = 0 the slope ``negative_slope`` is used (as PyTorch).
+
+    Args:
+        negative_slope: the slope for x <= 0 (PyTorch's default 0.01).
+    """
+
+    def __init__(self, negative_slope: float = 0.01) -> None:
+        super().__init__()
+        self.negative_slope = check_number("LeakyReLU", "negative_slope", negative_slope)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        positive = self._checked_input(x) > 0
+        self._cache = positive
+        return np.where(positive, x, x * x.dtype.type(self.negative_slope))
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        positive = self._checked_cache(grad_output)
+        slope = grad_output.dtype.type(self.negative_slope)
+        return np.where(positive, grad_output, grad_output * slope)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+
+class Softmax(_Elementwise):
+    """y = softmax(x) along ``axis``: y_k = exp(x_k) / sum_j exp(x_j).
+
+    A standalone layer for inference (turning logits into probabilities). For
+    training use `SoftmaxCrossEntropy` on the logits instead: it fuses the two
+    and has a simpler, more accurate gradient. The forward subtracts the
+    maximum first (log-sum-exp), see `minitorch_np.functional.softmax`.
+
+    Backward, the Jacobian-vector product with J = diag(y) - y y^T::
+
+        dL/dx = y * (g - sum_k(g_k * y_k))      (sum along ``axis``, g = dL/dy)
+
+    Args:
+        axis: the axis that sums to 1; the last by default, i.e. the class axis
+            of an (N, C) input (PyTorch's ``Softmax(dim=-1)``).
+    """
+
+    def __init__(self, axis: int = -1) -> None:
+        super().__init__()
+        if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+            raise TypeError(f"Softmax: expected axis to be an int, got {axis!r}")
+        self.axis = int(axis)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self._checked_input(x)
+        if not -x.ndim <= self.axis < x.ndim:
+            raise ValueError(
+                f"{self!r}: axis {self.axis} is out of range for an input of shape {x.shape}"
+            )
+        self._cache = softmax(x, axis=self.axis)
+        return self._cache
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        y = self._checked_cache(grad_output)
+        return y * (grad_output - np.sum(grad_output * y, axis=self.axis, keepdims=True))
+
+    def extra_repr(self) -> str:
+        return f"axis={self.axis}"

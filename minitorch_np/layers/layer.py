@@ -105,6 +105,14 @@ class Layer:
         """Total number of trainable scalars."""
         return sum(param.size for param in self.parameters())
 
+    def summary(self, input_shape: int | tuple[int, ...]) -> str:
+        """A Keras-style table of layers, output shapes and parameter counts for
+        one-sample shape ``input_shape`` (no batch axis), e.g.
+        ``print(model.summary((784,)))``. See `minitorch_np.summary.summary`."""
+        from minitorch_np.summary import summary  # lazy: summary imports this module
+
+        return summary(self, input_shape)
+
     def zero_grad(self) -> None:
         """Reset every parameter gradient to zero, in place."""
         for param in self.parameters():

@@ -58,8 +58,9 @@ class LRScheduler:
                 f"{type(self).__name__}.step() takes no metric (its schedule depends on "
                 f"the epoch only), got {metric!r}; call step()"
             )
+        lr = self.lr_at(self.last_epoch + 1)
         self.last_epoch += 1
-        self._set_lr(self.lr_at(self.last_epoch))
+        self._set_lr(lr)
 
     def get_last_lr(self) -> float:
         """The learning rate this scheduler last set (``base_lr`` before any step)."""

@@ -1,0 +1,187 @@
+"""`BatchNorm1d`: normalise each feature over the batch, then scale and shift."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from numpy.typing import DTypeLike
+
+from minitorch_np._validation import (
+    check_backward_ready,
+    check_float_array,
+    check_grad_shape,
+    check_number,
+)
+from minitorch_np.layers.layer import Layer
+from minitorch_np.parameter import Parameter
+
+
+class BatchNorm1d(Layer):
+    """Batch normalisation (Ioffe & Szegedy, 2015) of an (N, C) input, per feature c::
+
+        x_hat = (x - mean) / sqrt(var + eps)
+        y     = gamma * x_hat + beta          (gamma = ``weight``, beta = ``bias``)
+
+    Training mode uses the batch statistics mean = (1/N) sum_n x[n] and the
+    biased var = (1/N) sum_n (x[n] - mean)^2, and updates the running
+    estimates in place (PyTorch's rule, with the UNBIASED batch variance)::
+
+        running_mean <- (1 - momentum) * running_mean + momentum * mean
+        running_var  <- (1 - momentum) * running_var  + momentum * var * N / (N - 1)
+
+    (``momentum=None``: a cumulative average, momentum = 1 / num_batches_tracked).
+    Evaluation mode uses running_mean and running_var instead, so y is an
+    affine function of x.
+
+    Backward, for G = dL/dy (N, C) and dx_hat = G * gamma::
+
+        dL/dgamma += sum_n G * x_hat            dL/dbeta += sum_n G
+        train: dL/dx = (1/N) / sqrt(var + eps)
+                       * (N * dx_hat - sum_n dx_hat - x_hat * sum_n(dx_hat * x_hat))
+        eval:  dL/dx = dx_hat / sqrt(running_var + eps)
+
+    Args:
+        num_features: C, the number of features (columns) of the input.
+        eps: added to the variance before the square root (> 0).
+        momentum: weight of the new batch in the running averages, in [0, 1],
+            or None for a cumulative average.
+        affine: learn ``weight`` (init ones) and ``bias`` (init zeros).
+        track_running_stats: keep ``running_mean`` (init zeros), ``running_var``
+            (init ones) and ``num_batches_tracked`` as buffers; without them
+            batch statistics are used in both modes.
+        dtype: dtype of the parameters and running statistics; inputs must match it.
+    """
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        dtype: DTypeLike = np.float32,
+    ) -> None:
+        super().__init__()
+        if (
+            isinstance(num_features, bool)
+            or not isinstance(num_features, numbers.Integral)
+            or num_features < 1
+        ):
+            raise ValueError(
+                f"BatchNorm1d: expected num_features to be a positive int, got {num_features!r}"
+            )
+        self.num_features = int(num_features)
+        self.eps = check_number("BatchNorm1d", "eps", eps, low=0.0, low_inclusive=False)
+        self.momentum = (
+            None if momentum is None else check_number("BatchNorm1d", "momentum", momentum, low=0.0, high=1.0)
+        )
+        self.affine = bool(affine)
+        self.track_running_stats = bool(track_running_stats)
+        dtype = np.dtype(dtype)
+        if not np.issubdtype(dtype, np.floating):
+            raise TypeError(f"BatchNorm1d: expected a float dtype, got {dtype}")
+        self.weight = Parameter(np.ones(self.num_features), dtype=dtype) if affine else None
+        self.bias = Parameter(np.zeros(self.num_features), dtype=dtype) if affine else None
+        if self.track_running_stats:
+            self.register_buffer("running_mean", np.zeros(self.num_features, dtype=dtype))
+            self.register_buffer("running_var", np.ones(self.num_features, dtype=dtype))
+            self.register_buffer("num_batches_tracked", np.zeros((), dtype=np.int64))
+        else:
+            self.running_mean = self.running_var = self.num_batches_tracked = None
+        # Cache for backward: x_hat, 1/sqrt(var + eps), and whether batch stats were used.
+        self._x_hat: np.ndarray | None = None
+        self._inv_std: np.ndarray | None = None
+        self._used_batch_stats = True
+
+    # ------------------------------------------------------------------ forward
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self._check_input(x)
+        use_batch_stats = self.training or not self.track_running_stats
+        if use_batch_stats:
+            mean, var = self._batch_statistics(x)
+            if self.training and self.track_running_stats:
+                self._update_running_statistics(mean, var, len(x))
+        else:
+            mean, var = self.running_mean, self.running_var
+        inv_std = 1 / np.sqrt(var + x.dtype.type(self.eps))
+        x_hat = (x - mean) * inv_std
+        self._x_hat, self._inv_std, self._used_batch_stats = x_hat, inv_std, use_batch_stats
+        if not self.affine:
+            return x_hat
+        return x_hat * self.weight.data + self.bias.data
+
+    def _batch_statistics(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per-feature mean and biased variance of the batch."""
+        mean = x.mean(axis=0)
+        centered = x - mean
+        var = np.mean(centered * centered, axis=0)
+        return mean, var
+
+    def _update_running_statistics(self, mean: np.ndarray, var: np.ndarray, n: int) -> None:
+        self.num_batches_tracked += 1
+        if self.momentum is None:
+            momentum = 1 / int(self.num_batches_tracked)
+        else:
+            momentum = self.momentum
+        scalar = self.running_mean.dtype.type
+        self.running_mean *= scalar(1 - momentum)
+        self.running_mean += scalar(momentum) * mean
+        self.running_var *= scalar(1 - momentum)
+        self.running_var += scalar(momentum * n / (n - 1)) * var
+
+    # ------------------------------------------------------------------ backward
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        check_backward_ready(repr(self), self._x_hat)
+        x_hat, inv_std = self._x_hat, self._inv_std
+        check_grad_shape(repr(self), grad_output, x_hat.shape)
+        if self.affine:
+            self.weight.grad += np.sum(grad_output * x_hat, axis=0)
+            self.bias.grad += np.sum(grad_output, axis=0)
+            grad_x_hat = grad_output * self.weight.data
+        else:
+            grad_x_hat = grad_output
+        if not self._used_batch_stats:
+            return grad_x_hat * inv_std
+        n = x_hat.dtype.type(x_hat.shape[0])
+        return (inv_std / n) * (
+            n * grad_x_hat
+            - np.sum(grad_x_hat, axis=0)
+            - x_hat * np.sum(grad_x_hat * x_hat, axis=0)
+        )
+
+    # ------------------------------------------------------------------ helpers
+    def _layer_dtype(self) -> np.dtype | None:
+        """The dtype of the parameters/buffers (it changes with ``to(dtype)``);
+        None when the layer has neither, and then accepts any float input."""
+        if self.affine:
+            return self.weight.dtype
+        if self.track_running_stats:
+            return self.running_mean.dtype
+        return None
+
+    def _check_input(self, x: np.ndarray) -> None:
+        owner = repr(self)
+        check_float_array(owner, "input", x)
+        if x.ndim != 2 or x.shape[1] != self.num_features:
+            raise ValueError(
+                f"{owner}: expected input of shape (N, {self.num_features}), got {x.shape}"
+            )
+        dtype = self._layer_dtype()
+        if dtype is not None and x.dtype != dtype:
+            raise TypeError(
+                f"{owner}: expected input of dtype {dtype} (the layer's), got "
+                f"{x.dtype}; cast it with x.astype(np.{dtype}) or call .to(np.{x.dtype})"
+            )
+        if self.training and x.shape[0] < 2:
+            raise ValueError(
+                f"{owner}: expected more than 1 sample per feature in training mode "
+                f"(the batch variance of one sample is 0), got input of shape {x.shape}; "
+                "use a batch of N >= 2 or call .eval()"
+            )
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+            f"affine={self.affine}, track_running_stats={self.track_running_stats}"
+        )
