@@ -1,0 +1,66 @@
+"""Parameter: data and grad side by side, same shape and dtype, updated in place."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from minitorch_np.parameter import Parameter
+from minitorch_np.testing import array_shapes, float_arrays
+
+float_dtypes = st.sampled_from([np.float32, np.float64])
+
+
+@given(values=float_arrays(array_shapes(max_dims=3)), dtype=float_dtypes)
+def test_grad_starts_at_zero_with_the_shape_and_dtype_of_data(values, dtype):
+    param = Parameter(values.astype(dtype))
+    assert param.data.dtype == param.grad.dtype == dtype
+    assert param.data.shape == param.grad.shape == values.shape
+    assert param.shape == values.shape and param.dtype == dtype and param.size == values.size
+    assert not param.grad.any()
+    np.testing.assert_array_equal(param.data, values.astype(dtype))
+
+
+def test_data_is_a_private_contiguous_copy():
+    source = np.arange(6, dtype=np.float32).reshape(2, 3).T  # not C-contiguous
+    param = Parameter(source)
+    assert param.data.flags.c_contiguous
+    assert not np.shares_memory(param.data, source)
+    source[0, 0] = 100
+    assert param.data[0, 0] == 0
+
+
+def test_dtype_argument_converts():
+    param = Parameter([1.0, 2.0], dtype=np.float32)
+    assert param.dtype == np.float32 and param.grad.dtype == np.float32
+
+
+@pytest.mark.parametrize("bad", [np.arange(3), np.array([True, False]), [1, 2, 3]])
+def test_non_float_data_is_refused_with_a_hint(bad):
+    with pytest.raises(TypeError, match=r"Parameter: expected a floating-point array, got dtype (int|bool).*np\.asarray"):
+        Parameter(bad)
+
+
+def test_zero_grad_resets_in_place():
+    param = Parameter(np.ones((2, 2), dtype=np.float32))
+    grad_array = param.grad
+    param.grad += 3.0
+    param.zero_grad()
+    assert param.grad is grad_array
+    assert not param.grad.any()
+
+
+def test_cast_replaces_both_arrays_with_the_new_dtype():
+    param = Parameter(np.ones(3, dtype=np.float32))
+    param.grad += 2.0
+    param._cast(np.float64)
+    assert param.data.dtype == param.grad.dtype == np.float64
+    np.testing.assert_array_equal(param.grad, [2.0, 2.0, 2.0])
+
+
+def test_repr_names_shape_and_dtype():
+    assert repr(Parameter(np.zeros((3, 4), dtype=np.float32))) == (
+        "Parameter(shape=(3, 4), dtype=float32)"
+    )
