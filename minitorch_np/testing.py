@@ -18,6 +18,8 @@ every drawn example, checks:
 * accumulation: a second ``backward`` adds the same gradient again (2x);
 * determinism: two identical copies give bit-identical outputs and gradients
   (``layer(x)`` and ``layer.forward(x)`` agree);
+* registration: no Layer or Parameter hides in a list/tuple/dict attribute
+  where ``parameters()``, ``train()`` and ``state_dict()`` cannot see it;
 * train/eval: ``train()``/``eval()`` reach every sub-layer; eval mode gives the
   train-mode output (unless ``same_in_eval=False``), is repeatable, changes no
   parameter or buffer and treats every sample on its own
@@ -43,6 +45,7 @@ from numpy.typing import DTypeLike
 
 from minitorch_np.gradcheck import GradcheckError, gradcheck
 from minitorch_np.layers.layer import Layer
+from minitorch_np.parameter import Parameter
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
@@ -109,12 +112,14 @@ def float_arrays(
         raise ValueError(f"float_arrays: expected finite low < high, got low={low}, high={high}")
     shapes = _shape_strategy(st, shape, "float_arrays")
 
-    def build(shape_and_seed: tuple[tuple[int, ...], int]) -> np.ndarray:
+    # named so that hypothesis shows a failing input as
+    # x=array_from_shape_and_seed(((N, D), seed)): reproducible by hand
+    def array_from_shape_and_seed(shape_and_seed: tuple[tuple[int, ...], int]) -> np.ndarray:
         drawn_shape, seed = shape_and_seed
         values = np.random.default_rng(seed).uniform(low, high, size=drawn_shape)
         return _push_off_kinks(values, avoid, margin).astype(dtype)
 
-    return st.tuples(shapes, st.integers(0, _MAX_SEED)).map(build)
+    return st.tuples(shapes, st.integers(0, _MAX_SEED)).map(array_from_shape_and_seed)
 
 
 def _shape_strategy(st: ModuleType, shape: ShapeSpec, owner: str) -> SearchStrategy[tuple[int, ...]]:
@@ -203,6 +208,9 @@ def check_layer(
     overrides: dict[str, Any] = {
         "deadline": None,
         "suppress_health_check": [hypothesis.HealthCheck.too_slow],
+        # the explain phase traces every line of hundreds of re-runs: seconds
+        # of waiting for a note that cannot say more than the message does
+        "phases": [phase for phase in hypothesis.settings().phases if phase.name != "explain"],
     }
     if max_examples is not None:
         overrides["max_examples"] = max_examples
@@ -262,6 +270,7 @@ def _check_example(layer: Layer, x64: np.ndarray, rng: np.random.Generator, opti
     """Run every property on one (layer, input) pair."""
     name = _describe(layer)
     layer.zero_grad()
+    _check_registration(name, layer)
     _check_mode_propagation(name, copy.deepcopy(layer))
     dtype = options.dtype or _parameter_dtype(layer)
     x = x64.astype(dtype)
@@ -282,6 +291,7 @@ def _describe(layer: Layer) -> str:
 
 
 def _fail(name: str, message: str) -> NoReturn:
+    __tracebackhide__ = True  # pytest: show the failing check, not this helper
     raise AssertionError(f"check_layer({name}): {message}")
 
 
@@ -394,12 +404,36 @@ def _check_determinism(
             _fail(name, f"two identical layers gave different gradients for parameter {key!r}")
 
 
+def _check_registration(name: str, layer: Layer) -> None:
+    """Layers and Parameters kept inside containers (``self.blocks = [...]``)
+    bypass the registry: the optimizer would never see their parameters."""
+    registered = {id(sub) for sub in _all_layers(layer)}
+    registered |= {id(param) for param in layer.parameters()}
+    for owner in _all_layers(layer):
+        for attribute, value in vars(owner).items():
+            if not isinstance(value, (list, tuple, dict)):
+                continue
+            for item in value.values() if isinstance(value, dict) else value:
+                if isinstance(item, (Layer, Parameter)) and id(item) not in registered:
+                    _fail(
+                        name,
+                        f"{item!r} held in {type(owner).__name__}.{attribute} (a "
+                        f"{type(value).__name__}) is not registered, so parameters(), "
+                        "train()/eval() and state_dict() miss it; assign each one as an "
+                        "attribute (self.block0 = ...) or use Sequential",
+                    )
+
+
 def _check_mode_propagation(name: str, layer: Layer) -> None:
     for mode in (False, True):
         layer.train(mode)
         stale = [type(sub).__name__ for sub in _all_layers(layer) if sub.training != mode]
         if stale:
-            _fail(name, f"train({mode}) did not reach sub-layers {stale}; register them as attributes")
+            _fail(
+                name,
+                f"train({mode}) did not reach sub-layers {stale}; an overridden train() "
+                "must call super().train(mode)",
+            )
 
 
 def _all_layers(layer: Layer) -> list[Layer]:
