@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -179,3 +181,13 @@ def test_package_import_needs_neither_matplotlib_nor_hypothesis():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "Linear(in_features=784, out_features=10, bias=True)"
+
+
+def test_the_layer_contract_page_runs(capsys):
+    page = Path(__file__).resolve().parents[1] / "docs" / "layer_contract.md"
+    blocks = re.findall(r"^```python\n(.*?)^```", page.read_text(), flags=re.S | re.M)
+    assert blocks
+    namespace: dict[str, object] = {"__name__": "layer_contract_page"}
+    for number, block in enumerate(blocks, start=1):
+        exec(compile(block, f"{page.name} block {number}", "exec"), namespace)
+    assert capsys.readouterr().out.strip() == "True"
