@@ -97,7 +97,7 @@ def _check_input_shape(input_shape: object) -> tuple[int, ...]:
         not isinstance(input_shape, (tuple, list))
         or not input_shape
         or not all(
-            isinstance(n, numbers.Integral) and not isinstance(n, bool) and n >= 1
+            isinstance(n, numbers.Integral) and not isinstance(n, bool) and int(n) >= 1
             for n in input_shape
         )
     ):

@@ -53,6 +53,17 @@ class BatchNorm1d(Layer):
         dtype: dtype of the parameters and running statistics; inputs must match it.
     """
 
+    num_features: int
+    eps: float
+    affine: bool
+    track_running_stats: bool
+    weight: Parameter | None
+    bias: Parameter | None
+    running_mean: np.ndarray | None
+    running_var: np.ndarray | None
+    num_batches_tracked: np.ndarray | None
+    momentum: float | None
+
     def __init__(
         self,
         num_features: int,
@@ -78,36 +89,39 @@ class BatchNorm1d(Layer):
         )
         self.affine = bool(affine)
         self.track_running_stats = bool(track_running_stats)
-        dtype = np.dtype(dtype)
-        if not np.issubdtype(dtype, np.floating):
-            raise TypeError(f"BatchNorm1d: expected a float dtype, got {dtype}")
-        self.weight = Parameter(np.ones(self.num_features), dtype=dtype) if affine else None
-        self.bias = Parameter(np.zeros(self.num_features), dtype=dtype) if affine else None
+        float_dtype = np.dtype(dtype)
+        if not np.issubdtype(float_dtype, np.floating):
+            raise TypeError(f"BatchNorm1d: expected a float dtype, got {float_dtype}")
+        self.weight = Parameter(np.ones(self.num_features), dtype=float_dtype) if affine else None
+        self.bias = Parameter(np.zeros(self.num_features), dtype=float_dtype) if affine else None
         if self.track_running_stats:
-            self.register_buffer("running_mean", np.zeros(self.num_features, dtype=dtype))
-            self.register_buffer("running_var", np.ones(self.num_features, dtype=dtype))
+            self.register_buffer("running_mean", np.zeros(self.num_features, dtype=float_dtype))
+            self.register_buffer("running_var", np.ones(self.num_features, dtype=float_dtype))
             self.register_buffer("num_batches_tracked", np.zeros((), dtype=np.int64))
         else:
-            self.running_mean = self.running_var = self.num_batches_tracked = None
+            self.running_mean = None
+            self.running_var = None
+            self.num_batches_tracked = None
         # Cache for backward: x_hat, 1/sqrt(var + eps), and whether batch stats were used.
         self._x_hat: np.ndarray | None = None
         self._inv_std: np.ndarray | None = None
-        self._used_batch_stats = True
+        self._used_batch_stats: bool = True
 
     # ------------------------------------------------------------------ forward
     def forward(self, x: np.ndarray) -> np.ndarray:
         self._check_input(x)
-        use_batch_stats = self.training or not self.track_running_stats
-        if use_batch_stats:
+        if self.training or self.running_mean is None or self.running_var is None:
             mean, var = self._batch_statistics(x)
-            if self.training and self.track_running_stats:
+            if self.training:
                 self._update_running_statistics(mean, var, len(x))
+            self._used_batch_stats = True
         else:
             mean, var = self.running_mean, self.running_var
+            self._used_batch_stats = False
         inv_std = 1 / np.sqrt(var + x.dtype.type(self.eps))
         x_hat = (x - mean) * inv_std
-        self._x_hat, self._inv_std, self._used_batch_stats = x_hat, inv_std, use_batch_stats
-        if not self.affine:
+        self._x_hat, self._inv_std = x_hat, inv_std
+        if self.weight is None or self.bias is None:
             return x_hat
         return x_hat * self.weight.data + self.bias.data
 
@@ -119,23 +133,27 @@ class BatchNorm1d(Layer):
         return mean, var
 
     def _update_running_statistics(self, mean: np.ndarray, var: np.ndarray, n: int) -> None:
-        self.num_batches_tracked += 1
-        if self.momentum is None:
-            momentum = 1 / int(self.num_batches_tracked)
-        else:
-            momentum = self.momentum
-        scalar = self.running_mean.dtype.type
-        self.running_mean *= scalar(1 - momentum)
-        self.running_mean += scalar(momentum) * mean
-        self.running_var *= scalar(1 - momentum)
-        self.running_var += scalar(momentum * n / (n - 1)) * var
+        """Blend the batch statistics into the running buffers, in place
+        (nothing to do when ``track_running_stats=False``)."""
+        running_mean, running_var = self.running_mean, self.running_var
+        counter = self.num_batches_tracked
+        if running_mean is None or running_var is None or counter is None:
+            return
+        counter += 1  # in place: the 0-d buffer array itself
+        momentum = 1 / int(counter) if self.momentum is None else self.momentum
+        scalar = running_mean.dtype.type
+        running_mean *= scalar(1 - momentum)
+        running_mean += scalar(momentum) * mean
+        running_var *= scalar(1 - momentum)
+        running_var += scalar(momentum * n / (n - 1)) * var
 
     # ------------------------------------------------------------------ backward
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
         check_backward_ready(repr(self), self._x_hat)
         x_hat, inv_std = self._x_hat, self._inv_std
+        assert x_hat is not None and inv_std is not None
         check_grad_shape(repr(self), grad_output, x_hat.shape)
-        if self.affine:
+        if self.weight is not None and self.bias is not None:
             self.weight.grad += np.sum(grad_output * x_hat, axis=0)
             self.bias.grad += np.sum(grad_output, axis=0)
             grad_x_hat = grad_output * self.weight.data
@@ -154,9 +172,9 @@ class BatchNorm1d(Layer):
     def _layer_dtype(self) -> np.dtype | None:
         """The dtype of the parameters/buffers (it changes with ``to(dtype)``);
         None when the layer has neither, and then accepts any float input."""
-        if self.affine:
+        if self.weight is not None:
             return self.weight.dtype
-        if self.track_running_stats:
+        if self.running_mean is not None:
             return self.running_mean.dtype
         return None
 

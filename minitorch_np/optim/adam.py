@@ -38,6 +38,7 @@ class Adam(Optimizer):
     """
 
     hyperparameter_names = ("lr", "betas", "eps", "weight_decay")
+    _betas: tuple[float, float]
 
     def __init__(
         self,

@@ -149,7 +149,7 @@ class CosineAnnealingLR(LRScheduler):
 
     state_names = ("T_max", "eta_min")
 
-    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:  # noqa: N803
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:
         super().__init__(optimizer)
         self.T_max = _check_positive_int("CosineAnnealingLR", "T_max", T_max)
         self.eta_min = check_number("CosineAnnealingLR", "eta_min", eta_min, low=0.0)
