@@ -6,7 +6,11 @@ from minitorch_np.training.callbacks import (
     LearningRateScheduler,
     ModelCheckpoint,
 )
-from minitorch_np.training.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from minitorch_np.training.checkpoint import (
+    Checkpoint,
+    load_checkpoint,
+    save_checkpoint,
+)
 from minitorch_np.training.history import History
 from minitorch_np.training.trainer import Trainer
 

@@ -50,10 +50,10 @@ class _Monitor:
             raise ValueError(f"{owner}: expected mode 'auto', 'min' or 'max', got {mode!r}")
         if isinstance(min_delta, bool) or not isinstance(min_delta, numbers.Real) or min_delta < 0:
             raise ValueError(f"{owner}: expected min_delta to be a number >= 0, got {min_delta!r}")
-        self.owner = owner
-        self.name = monitor
-        self.mode = ("max" if monitor.endswith("acc") else "min") if mode == "auto" else mode
-        self.min_delta = float(min_delta)
+        self.owner: str = owner
+        self.name: str = monitor
+        self.mode: str = ("max" if monitor.endswith("acc") else "min") if mode == "auto" else mode
+        self.min_delta: float = float(min_delta)
         self.best: float | None = None
 
     def read(self, logs: Mapping[str, float]) -> float:
@@ -104,16 +104,16 @@ class EarlyStopping(Callback):
     ) -> None:
         if isinstance(patience, bool) or not isinstance(patience, numbers.Integral) or patience < 0:
             raise ValueError(f"EarlyStopping: expected patience to be an int >= 0, got {patience!r}")
-        self._monitor = _Monitor("EarlyStopping", monitor, mode, min_delta)
-        self.patience = int(patience)
-        self.restore_best_weights = bool(restore_best_weights)
+        self._monitor: _Monitor = _Monitor("EarlyStopping", monitor, mode, min_delta)
+        self.patience: int = int(patience)
+        self.restore_best_weights: bool = bool(restore_best_weights)
         self._reset()
 
     def _reset(self) -> None:
         self._monitor.best = None
-        self.best_epoch = 0
-        self.stopped_epoch = 0
-        self.wait = 0
+        self.best_epoch: int = 0
+        self.stopped_epoch: int = 0
+        self.wait: int = 0
         self.best_weights: dict[str, np.ndarray] | None = None
 
     @property
@@ -167,9 +167,9 @@ class ModelCheckpoint(Callback):
         save_best_only: bool = False,
         mode: str = "auto",
     ) -> None:
-        self.path = str(path)
-        self._monitor = _Monitor("ModelCheckpoint", monitor, mode)
-        self.save_best_only = bool(save_best_only)
+        self.path: str = str(path)
+        self._monitor: _Monitor = _Monitor("ModelCheckpoint", monitor, mode)
+        self.save_best_only: bool = bool(save_best_only)
         self.last_path: Path | None = None
 
     @property
@@ -221,8 +221,8 @@ class LearningRateScheduler(Callback):
                 "LearningRateScheduler: expected a scheduler with a step() method, got "
                 f"{type(scheduler).__name__}"
             )
-        self.scheduler = scheduler
-        self._monitor = _Monitor("LearningRateScheduler", monitor, "auto")
+        self.scheduler: Any = scheduler
+        self._monitor: _Monitor = _Monitor("LearningRateScheduler", monitor, "auto")
 
     @property
     def needs_metric(self) -> bool:

@@ -122,7 +122,7 @@ def save_checkpoint(
             arrays.update((f"optimizer/{index}/{name}", value) for name, value in buffers.items())
     arrays["metadata"] = np.array(_dump_json(metadata))
     destination = Path(path)
-    _write_atomically(destination, lambda file: np.savez(file, **arrays))
+    _write_atomically(destination, lambda file: np.savez(file, **arrays))  # type: ignore[arg-type]
     return destination
 
 

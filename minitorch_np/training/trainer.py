@@ -20,7 +20,8 @@ from __future__ import annotations
 import math
 import numbers
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Union
 
@@ -76,7 +77,9 @@ class Trainer:
         self.model = model
         self.loss_fn = loss_fn
         self.optimizer = optimizer
-        self.accuracy = isinstance(loss_fn, SoftmaxCrossEntropy) if accuracy == "auto" else accuracy
+        self.accuracy: bool = (
+            isinstance(loss_fn, SoftmaxCrossEntropy) if accuracy == "auto" else bool(accuracy)
+        )
         self._scheduler_step: LearningRateScheduler | None = None
         if scheduler is not None:
             self._scheduler_step = (
@@ -267,7 +270,7 @@ class _RunningMeans:
     "sum" loss is already a sum over the batch.
     """
 
-    __slots__ = ("count_accuracy", "loss_is_mean", "loss_sum", "correct", "seen", "last_loss")
+    __slots__ = ("correct", "count_accuracy", "last_loss", "loss_is_mean", "loss_sum", "seen")
 
     def __init__(self, count_accuracy: bool, loss_is_mean: bool) -> None:
         self.count_accuracy = count_accuracy
@@ -294,18 +297,15 @@ class _RunningMeans:
         return self.correct / self.seen if self.count_accuracy else None
 
 
-class _eval_mode:  # noqa: N801 (used like a function: ``with _eval_mode(model):``)
+@contextmanager
+def _eval_mode(model: Layer) -> Iterator[None]:
     """Put ``model`` in eval mode for a ``with`` block, then restore its mode."""
-
-    def __init__(self, model: Layer) -> None:
-        self.model = model
-        self.was_training = model.training
-
-    def __enter__(self) -> None:
-        self.model.eval()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.model.train(self.was_training)
+    was_training = model.training
+    model.eval()
+    try:
+        yield
+    finally:
+        model.train(was_training)
 
 
 def _loss_is_mean(loss_fn: Loss) -> bool:

@@ -1,0 +1,336 @@
+"""Trainer: fitting, reproducibility, exact resume, the NaN guard, progress output."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from minitorch_np.data import DataLoader
+from minitorch_np.layers import Layer, Linear, ReLU, Sequential
+from minitorch_np.losses import MSELoss, SoftmaxCrossEntropy
+from minitorch_np.optim import SGD, Adam
+from minitorch_np.optim.lr_scheduler import StepLR
+from minitorch_np.training import Callback, History, Trainer
+
+N_FEATURES, N_CLASSES = 12, 4
+
+
+def blobs(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gaussian blobs, one per class: an easy but not trivial problem."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, N_CLASSES, size=n)
+    centers = np.random.default_rng(123).normal(0, 1.5, size=(N_CLASSES, N_FEATURES))
+    x = centers[y] + rng.normal(0, 1.0, size=(n, N_FEATURES))
+    return x.astype(np.float32), y.astype(np.int64)
+
+
+class Jitter(Layer):
+    """Adds N(0, scale^2) noise in training mode, identity in eval mode; keeps
+    its Generator as ``self.rng`` like Dropout, so checkpoints must restore it."""
+
+    def __init__(self, scale: float, rng: int) -> None:
+        super().__init__()
+        self.scale = scale
+        self.rng = np.random.default_rng(rng)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        if not self.training:
+            return x
+        return x + self.rng.normal(0, self.scale, size=x.shape).astype(x.dtype)
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        return grad_output
+
+
+class ModeRecorder(Layer):
+    """Identity that records ``self.training`` at every forward."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.modes: list[bool] = []
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.modes.append(self.training)
+        return x
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        return grad_output
+
+
+def mlp(seed: int, hidden: int = 32, jitter: bool = False) -> Sequential:
+    layers: list[Layer] = [Linear(N_FEATURES, hidden, rng=seed), ReLU()]
+    if jitter:
+        layers.append(Jitter(0.1, rng=seed + 1))
+    layers.append(Linear(hidden, N_CLASSES, rng=seed + 2))
+    return Sequential(*layers)
+
+
+def weights(model: Layer) -> dict[str, np.ndarray]:
+    return model.state_dict()
+
+
+def assert_same_arrays(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> None:
+    assert a.keys() == b.keys()
+    for key, array in a.items():
+        np.testing.assert_array_equal(array, b[key], err_msg=key)
+
+
+def assert_same_optimizer_state(a: dict, b: dict) -> None:
+    assert (a["type"], a["hyperparameters"], a["step_count"]) == (
+        b["type"],
+        b["hyperparameters"],
+        b["step_count"],
+    )
+    assert len(a["state"]) == len(b["state"])
+    for state_a, state_b in zip(a["state"], b["state"]):
+        assert_same_arrays(state_a, state_b)
+
+
+def without_seconds(history: History) -> dict[str, list[float]]:
+    columns = history.to_dict()
+    del columns["seconds"]
+    return columns
+
+
+# ---------------------------------------------------------------------- fitting
+def test_overfits_64_samples_to_full_train_accuracy():
+    x, y = blobs(64, seed=0)
+    y = np.random.default_rng(1).permutation(y)  # random labels: only memorisation works
+    model = mlp(seed=0, hidden=64)
+    trainer = Trainer(model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.1, momentum=0.9))
+    history = trainer.fit(DataLoader(x, y, batch_size=16, rng=0), epochs=150, progress=False)
+    assert history.acc[-1] == 1.0
+    assert trainer.evaluate(x, y)["acc"] == 1.0
+    assert history.loss[-1] < 0.05 < history.loss[0]
+
+
+def test_history_columns_and_logs():
+    x, y = blobs(200, seed=0)
+    model = mlp(seed=0)
+    optimizer = SGD(model.parameters(), lr=0.05)
+    trainer = Trainer(model, SoftmaxCrossEntropy(), optimizer)
+    history = trainer.fit(DataLoader(x, y, batch_size=32, rng=0), 3, val_data=blobs(50, 1), progress=False)
+    assert history is trainer.history and trainer.epoch == 3 and len(history) == 3
+    assert list(history) == ["loss", "acc", "val_loss", "val_acc", "lr", "seconds"]
+    assert history.lr == [0.05] * 3
+    assert all(s > 0 for s in history.seconds)
+    assert all(0 <= a <= 1 for a in history.acc + history.val_acc)
+    assert history["val_loss"] is history.val_loss
+
+
+def test_epoch_loss_is_the_per_sample_mean_with_a_short_last_batch():
+    x, y = blobs(10, seed=0)
+    model = mlp(seed=0)
+    trainer = Trainer(model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.0))
+    history = trainer.fit(DataLoader(x, y, batch_size=4, shuffle=False), 1, progress=False)
+    # lr = 0: the weights never move, so the epoch mean equals one full-batch loss
+    full = SoftmaxCrossEntropy()(model.forward(x), y)
+    assert history.loss[0] == pytest.approx(full, rel=1e-6)
+
+
+def test_regression_loss_records_no_accuracy():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 3)).astype(np.float32)
+    y = (x @ np.array([[1.0], [-2.0], [0.5]], dtype=np.float32)).astype(np.float32)
+    model = Sequential(Linear(3, 1, rng=0))
+    trainer = Trainer(model, MSELoss(), SGD(model.parameters(), lr=0.1))
+    history = trainer.fit(DataLoader(x, y, batch_size=16, rng=0), 20, val_data=(x, y), progress=False)
+    assert history.acc == [] and history.val_acc == []
+    assert list(history) == ["loss", "val_loss", "lr", "seconds"]
+    assert history.loss[-1] < 1e-3
+    assert set(trainer.evaluate(x, y)) == {"loss"}
+
+
+def test_train_mode_for_fitting_eval_mode_for_evaluation():
+    x, y = blobs(40, seed=0)
+    recorder = ModeRecorder()
+    model = Sequential(Linear(N_FEATURES, N_CLASSES, rng=0), recorder)
+    trainer = Trainer(model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.1))
+    trainer.fit(DataLoader(x, y, batch_size=20, rng=0), 1, val_data=(x, y), progress=False)
+    assert recorder.modes == [True, True, False]  # two training batches, one validation batch
+    model.eval()
+    trainer.evaluate(x, y)
+    assert model.training is False  # evaluate restores the previous mode
+    model.train()
+    trainer.predict(x)
+    assert model.training is True and recorder.modes[-1] is False
+
+
+def test_evaluate_and_predict_batching_does_not_change_results():
+    x, y = blobs(103, seed=0)
+    model = mlp(seed=0)
+    trainer = Trainer(model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.1))
+    small, large = trainer.evaluate(x, y, batch_size=10), trainer.evaluate(x, y, batch_size=1000)
+    assert small["acc"] == large["acc"]
+    assert small["loss"] == pytest.approx(large["loss"], rel=1e-6)
+    np.testing.assert_allclose(trainer.predict(x, batch_size=7), model.forward(x), rtol=1e-6)
+    assert trainer.predict(x, batch_size=7).shape == (103, N_CLASSES)
+
+
+# ---------------------------------------------------------------------- reproducibility
+def run(seed: int, epochs: int = 3, jitter: bool = True) -> tuple[History, dict[str, np.ndarray]]:
+    x, y = blobs(120, seed=5)
+    model = mlp(seed=seed, jitter=jitter)
+    trainer = Trainer(model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.05, momentum=0.9))
+    history = trainer.fit(DataLoader(x, y, batch_size=16, rng=seed), epochs, val_data=blobs(30, 6), progress=False)
+    return history, weights(model)
+
+
+def test_same_seed_gives_bit_identical_history_and_weights():
+    history_a, weights_a = run(seed=3)
+    history_b, weights_b = run(seed=3)
+    assert without_seconds(history_a) == without_seconds(history_b)
+    assert_same_arrays(weights_a, weights_b)
+    history_c, _ = run(seed=4)
+    assert without_seconds(history_c) != without_seconds(history_a)
+
+
+# ---------------------------------------------------------------------- resume
+def make_run(seed: int, optimizer_name: str):
+    """Model (with a random layer), optimizer, StepLR scheduler, shuffled loader."""
+    model = mlp(seed=seed, jitter=True)
+    if optimizer_name == "sgd":
+        optimizer = SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=1e-4)
+    else:
+        optimizer = Adam(model.parameters(), lr=0.01)
+    scheduler = StepLR(optimizer, step_size=1, gamma=0.7)
+    trainer = Trainer(model, SoftmaxCrossEntropy(), optimizer, scheduler=scheduler)
+    x, y = blobs(100, seed=7)
+    return trainer, DataLoader(x, y, batch_size=16, rng=seed)
+
+
+@pytest.mark.parametrize("optimizer_name", ["sgd", "adam"])
+def test_four_epochs_equal_two_plus_save_load_into_fresh_objects_plus_two(tmp_path, optimizer_name):
+    val_data = blobs(40, seed=8)
+    straight, straight_loader = make_run(seed=11, optimizer_name=optimizer_name)
+    straight.fit(straight_loader, 4, val_data=val_data, progress=False)
+
+    first, loader = make_run(seed=11, optimizer_name=optimizer_name)
+    first.fit(loader, 2, val_data=val_data, progress=False)
+    path = first.save_checkpoint(tmp_path / "half.npz")
+
+    # fresh objects with other seeds: everything must come from the checkpoint
+    resumed, fresh_loader = make_run(seed=99, optimizer_name=optimizer_name)
+    history = resumed.fit(fresh_loader, 4, val_data=val_data, progress=False, resume_from=path)
+
+    assert resumed.epoch == 4 and len(history) == 4
+    assert without_seconds(history) == without_seconds(straight.history)
+    assert history.seconds[:2] == first.history.seconds
+    base_lr = 0.05 if optimizer_name == "sgd" else 0.01
+    assert history.lr == pytest.approx([base_lr * 0.7**epoch for epoch in range(4)])
+    assert_same_arrays(weights(resumed.model), weights(straight.model))
+    assert_same_optimizer_state(resumed.optimizer.state_dict(), straight.optimizer.state_dict())
+    assert resumed.scheduler.state_dict() == straight.scheduler.state_dict()
+    assert fresh_loader.rng.bit_generator.state == straight_loader.rng.bit_generator.state
+    jitter_state = straight.model[2].rng.bit_generator.state
+    assert resumed.model[2].rng.bit_generator.state == jitter_state
+
+
+def test_resume_at_or_past_the_target_epoch_trains_nothing(tmp_path):
+    trainer, loader = make_run(seed=1, optimizer_name="sgd")
+    trainer.fit(loader, 3, progress=False)
+    path = trainer.save_checkpoint(tmp_path / "done.npz")
+    again, loader = make_run(seed=2, optimizer_name="sgd")
+    history = again.fit(loader, 2, progress=False, resume_from=path)
+    assert len(history) == 3 and again.epoch == 3
+    assert_same_arrays(weights(again.model), weights(trainer.model))
+
+
+# ---------------------------------------------------------------------- NaN guard
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
+def test_divergent_learning_rate_stops_with_a_clear_error():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 5)).astype(np.float32) * 10
+    y = rng.normal(size=(64, 1)).astype(np.float32)
+    model = Sequential(Linear(5, 1, rng=0))
+    seen_losses = []
+
+    class Recorder(Callback):
+        def on_epoch_end(self, epoch, logs):
+            seen_losses.append(logs["loss"])
+
+    trainer = Trainer(model, MSELoss(), SGD(model.parameters(), lr=5.0))
+    with pytest.raises(FloatingPointError) as caught:
+        trainer.fit(DataLoader(x, y, batch_size=8, rng=0), 100, callbacks=[Recorder()], progress=False)
+    message = str(caught.value)
+    match = re.search(r"loss is (nan|inf) at epoch (\d+), step (\d+)", message)
+    assert match, message
+    assert "last finite loss: " in message and "learning rate: 5" in message
+    assert int(match.group(2)) == len(seen_losses) + 1  # no epoch was completed after the blow-up
+    assert trainer.epoch == len(seen_losses)
+
+
+def test_nan_input_stops_at_the_first_step_and_applies_no_update():
+    x, y = blobs(32, seed=0)
+    x[0, 0] = np.nan
+    model = mlp(seed=0)
+    before = weights(model)
+    trainer = Trainer(model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.1))
+    with pytest.raises(FloatingPointError, match=r"epoch 1, step 1 .*last finite loss: none"):
+        trainer.fit(DataLoader(x, y, batch_size=32, shuffle=False), 2, progress=False)
+    assert_same_arrays(weights(model), before)
+    assert trainer.optimizer.step_count == 0
+
+
+# ---------------------------------------------------------------------- progress
+def fit_quietly(progress, epochs: int = 3) -> None:
+    x, y = blobs(64, seed=0)
+    model = mlp(seed=0)
+    trainer = Trainer(model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.1))
+    trainer.fit(DataLoader(x, y, batch_size=8, rng=0), epochs, val_data=(x, y), progress=progress)
+
+
+def test_progress_without_a_terminal_is_one_line_per_epoch_without_carriage_returns(capsys):
+    fit_quietly("auto", epochs=3)
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "\r" not in err
+    lines = err.splitlines()
+    assert len(lines) == 3
+    for epoch, line in enumerate(lines, start=1):
+        assert line.startswith(f"epoch {epoch}/3 - loss ")
+        assert " - acc " in line and " - val_loss " in line and " - lr 0.1 - " in line
+
+
+def test_progress_false_is_silent_and_bar_draws_tqdm_bars(capsys):
+    fit_quietly(False)
+    assert capsys.readouterr() == ("", "")
+    fit_quietly("bar", epochs=2)
+    err = capsys.readouterr().err
+    assert "epoch 1/2 - loss" in err and "epoch 2/2 - loss" in err  # summary lines above the bars
+    assert "training: 100%" in err  # the epoch bar
+    assert "batch" in err
+
+
+def test_progress_rejects_unknown_modes():
+    with pytest.raises(ValueError, match="progress"):
+        fit_quietly("verbose")
+
+
+# ---------------------------------------------------------------------- errors
+def test_argument_errors_name_the_problem():
+    x, y = blobs(16, seed=0)
+    model = mlp(seed=0)
+    optimizer = SGD(model.parameters(), lr=0.1)
+    loader = DataLoader(x, y, batch_size=8, rng=0)
+    with pytest.raises(TypeError, match="expected model to be a Layer"):
+        Trainer(object(), SoftmaxCrossEntropy(), optimizer)
+    with pytest.raises(TypeError, match="loss_fn"):
+        Trainer(model, lambda a, b: 0.0, optimizer)
+    with pytest.raises(ValueError, match="not parameters of the model"):
+        Trainer(mlp(seed=1), SoftmaxCrossEntropy(), optimizer)
+    trainer = Trainer(model, SoftmaxCrossEntropy(), optimizer)
+    with pytest.raises(ValueError, match="epochs"):
+        trainer.fit(loader, 0)
+    with pytest.raises(TypeError, match="val_data"):
+        trainer.fit(loader, 1, val_data=x)
+    with pytest.raises(ValueError, match="same number of samples"):
+        trainer.fit(loader, 1, val_data=(x, y[:3]))
+    with pytest.raises(TypeError, match="wrap it"):
+        trainer.fit(loader, 1, callbacks=Callback())
+    with pytest.raises(ValueError, match="no batches"):
+        trainer.fit([], 1, progress=False)
+    with pytest.raises(ValueError, match="batch_size"):
+        trainer.evaluate(x, y, batch_size=0)
