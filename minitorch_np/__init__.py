@@ -1,12 +1,19 @@
 """minitorch_np: a small, autograd-free neural-network framework on numpy.
 
 Every layer is an object with an explicit ``forward`` and ``backward``; losses
-start the backward chain; optimizers update parameters in place.
+start the backward chain; optimizers update parameters in place; a `Trainer`
+runs the loop. Every public name is importable from here::
 
-    >>> import minitorch_np as mt
-    >>> model = mt.Sequential(mt.Linear(784, 10, rng=0))
+    import minitorch_np as mt
+    model = mt.Sequential(mt.Linear(784, 10, rng=0))
+
+The property-testing kit for your own layers lives in `minitorch_np.testing`
+(it needs hypothesis, from the ``test`` or ``dev`` extra), and the plots in
+`minitorch_np.plot` (matplotlib, from the ``plot`` extra); neither is imported
+here, so ``import minitorch_np`` needs only numpy and tqdm.
 """
 
+from minitorch_np import functional, init
 from minitorch_np._version import __version__
 from minitorch_np.data import (
     ArrayDataset,
@@ -20,36 +27,98 @@ from minitorch_np.data import (
     write_idx,
 )
 from minitorch_np.gradcheck import GradcheckError, GradcheckReport, gradcheck
-from minitorch_np.layers import Flatten, Layer, Linear, ReLU, Sequential, Sigmoid, Tanh
+from minitorch_np.layers import (
+    BatchNorm1d,
+    Dropout,
+    Flatten,
+    Layer,
+    LeakyReLU,
+    Linear,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Softmax,
+    Tanh,
+)
 from minitorch_np.losses import Loss, MSELoss, SoftmaxCrossEntropy
-from minitorch_np.optim import SGD, Optimizer
+from minitorch_np.metrics import accuracy, count_correct
+from minitorch_np.optim import (
+    SGD,
+    Adam,
+    AdamW,
+    CosineAnnealingLR,
+    ExponentialLR,
+    LRScheduler,
+    Optimizer,
+    ReduceLROnPlateau,
+    RMSprop,
+    StepLR,
+)
 from minitorch_np.parameter import Parameter
+from minitorch_np.plot import plot_history
+from minitorch_np.training import (
+    Callback,
+    Checkpoint,
+    EarlyStopping,
+    History,
+    LearningRateScheduler,
+    ModelCheckpoint,
+    Trainer,
+    load_checkpoint,
+    save_checkpoint,
+)
 
 __all__ = [
+    "SGD",
+    "Adam",
+    "AdamW",
     "ArrayDataset",
+    "BatchNorm1d",
+    "Callback",
+    "Checkpoint",
     "ChecksumError",
+    "CosineAnnealingLR",
     "DataLoader",
     "Dataset",
     "DownloadError",
-    "load_fashion_mnist",
-    "load_mnist",
-    "read_idx",
-    "write_idx",
+    "Dropout",
+    "EarlyStopping",
+    "ExponentialLR",
     "Flatten",
     "GradcheckError",
     "GradcheckReport",
+    "History",
+    "LRScheduler",
     "Layer",
+    "LeakyReLU",
+    "LearningRateScheduler",
     "Linear",
     "Loss",
     "MSELoss",
+    "ModelCheckpoint",
     "Optimizer",
     "Parameter",
+    "RMSprop",
     "ReLU",
-    "SGD",
+    "ReduceLROnPlateau",
     "Sequential",
     "Sigmoid",
+    "Softmax",
     "SoftmaxCrossEntropy",
+    "StepLR",
     "Tanh",
+    "Trainer",
     "__version__",
+    "accuracy",
+    "count_correct",
+    "functional",
     "gradcheck",
+    "init",
+    "load_checkpoint",
+    "load_fashion_mnist",
+    "load_mnist",
+    "plot_history",
+    "read_idx",
+    "save_checkpoint",
+    "write_idx",
 ]
