@@ -18,12 +18,19 @@ import argparse
 import os
 import time
 
-from minitorch_np.data import DataLoader, load_mnist
-from minitorch_np.layers import Linear, Sequential
-from minitorch_np.losses import SoftmaxCrossEntropy
-from minitorch_np.optim import SGD
-from minitorch_np.optim.lr_scheduler import CosineAnnealingLR
-from minitorch_np.training import ModelCheckpoint, Trainer
+# One BLAS thread, unless you say otherwise: the matrix products here are small
+# (128 x 784 by 784 x 10), so threads cost more in hand-offs than they save, and
+# on shared cores their spin-waiting can make a run several times slower
+# (measured in docs/benchmarks.md). Must be set before numpy is imported.
+for variable in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
+    os.environ.setdefault(variable, "1")
+
+from minitorch_np.data import DataLoader, load_mnist  # noqa: E402
+from minitorch_np.layers import Linear, Sequential  # noqa: E402
+from minitorch_np.losses import SoftmaxCrossEntropy  # noqa: E402
+from minitorch_np.optim import SGD  # noqa: E402
+from minitorch_np.optim.lr_scheduler import CosineAnnealingLR  # noqa: E402
+from minitorch_np.training import ModelCheckpoint, Trainer  # noqa: E402
 
 REPORT = "report: 91.5% in 2102 s"
 VALIDATION_SIZE = 5000  # the last 5000 training images check progress; the test set is used once

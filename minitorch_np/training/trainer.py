@@ -91,6 +91,7 @@ class Trainer:
         self.epoch = 0
         self.stop_training = False
         self.train_loader: Batches | None = None
+        self._last_finite_loss: float | None = None  # for the NaN guard's message
 
     @property
     def scheduler(self) -> Any:
@@ -144,6 +145,7 @@ class Trainer:
         else:
             self.history, self.epoch = History(), 0
         self.stop_training = False
+        self._last_finite_loss = None
         epoch_end = ([self._scheduler_step] if self._scheduler_step else []) + callbacks
         for callback in epoch_end:
             callback.trainer = self
@@ -196,21 +198,21 @@ class Trainer:
         outputs = self.model.forward(xb)
         loss = self.loss_fn(outputs, yb)
         if not math.isfinite(loss):
-            raise self._non_finite_loss(loss, epoch, step, running.last_loss)
+            raise self._non_finite_loss(loss, epoch, step)
+        self._last_finite_loss = loss
         self.optimizer.zero_grad()
         self.model.backward(self.loss_fn.backward())
         self.optimizer.step()
         running.add(loss, outputs, yb)
 
-    def _non_finite_loss(
-        self, loss: float, epoch: int, step: int, last_loss: float | None
-    ) -> FloatingPointError:
-        last = f"{last_loss:.6g}" if last_loss is not None else "none (the first step of the epoch)"
+    def _non_finite_loss(self, loss: float, epoch: int, step: int) -> FloatingPointError:
+        last = self._last_finite_loss
+        last_text = f"{last:.6g}" if last is not None else "none (this was the first step)"
         return FloatingPointError(
             f"Trainer.fit: the training loss is {loss} at epoch {epoch}, step {step} "
-            f"(optimizer step {self.optimizer.step_count + 1}); last finite loss: {last}; "
-            f"learning rate: {self.optimizer.lr:g}. Training stopped before applying this "
-            "update, so the model holds the parameters of the last finite step. Lower the "
+            f"(optimizer step {self.optimizer.step_count + 1}); last finite loss: {last_text}; "
+            f"learning rate: {self.optimizer.lr:g}. Training stopped before this step's "
+            "update: the parameters are those that produced this loss. Lower the "
             "learning rate (or the weight decay), and check the inputs for NaN/inf or "
             "unscaled values (e.g. pixels in 0..255 instead of [0, 1])."
         )
@@ -270,7 +272,7 @@ class _RunningMeans:
     "sum" loss is already a sum over the batch.
     """
 
-    __slots__ = ("correct", "count_accuracy", "last_loss", "loss_is_mean", "loss_sum", "seen")
+    __slots__ = ("correct", "count_accuracy", "loss_is_mean", "loss_sum", "seen")
 
     def __init__(self, count_accuracy: bool, loss_is_mean: bool) -> None:
         self.count_accuracy = count_accuracy
@@ -278,13 +280,11 @@ class _RunningMeans:
         self.loss_sum = 0.0
         self.correct = 0
         self.seen = 0
-        self.last_loss: float | None = None
 
     def add(self, loss: float, outputs: np.ndarray, targets: np.ndarray) -> None:
         n = len(outputs)
         self.loss_sum += loss * n if self.loss_is_mean else loss
         self.seen += n
-        self.last_loss = loss
         if self.count_accuracy:
             self.correct += count_correct(outputs, targets)
 
