@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from minitorch_np.data import DataLoader
-from minitorch_np.layers import Layer, Linear, ReLU, Sequential
+from minitorch_np.layers import BatchNorm1d, Dropout, Layer, Linear, ReLU, Sequential
 from minitorch_np.losses import MSELoss, SoftmaxCrossEntropy
 from minitorch_np.optim import SGD, Adam
 from minitorch_np.optim.lr_scheduler import StepLR
@@ -188,9 +188,15 @@ def test_same_seed_gives_bit_identical_history_and_weights():
 
 
 # ---------------------------------------------------------------------- resume
-def make_run(seed: int, optimizer_name: str):
+def make_run(seed: int, optimizer_name: str, net: str = "jitter"):
     """Model (with a random layer), optimizer, StepLR scheduler, shuffled loader."""
-    model = mlp(seed=seed, jitter=True)
+    if net == "jitter":
+        model = mlp(seed=seed, jitter=True)
+    else:  # random masks and running statistics (buffers)
+        model = Sequential(
+            Linear(N_FEATURES, 32, rng=seed), BatchNorm1d(32), ReLU(),
+            Dropout(0.3, rng=seed + 1), Linear(32, N_CLASSES, rng=seed + 2),
+        )  # fmt: skip
     if optimizer_name == "sgd":
         optimizer = SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=1e-4)
     else:
@@ -201,18 +207,19 @@ def make_run(seed: int, optimizer_name: str):
     return trainer, DataLoader(x, y, batch_size=16, rng=seed)
 
 
+@pytest.mark.parametrize("net", ["jitter", "dropout_batchnorm"])
 @pytest.mark.parametrize("optimizer_name", ["sgd", "adam"])
-def test_four_epochs_equal_two_plus_save_load_into_fresh_objects_plus_two(tmp_path, optimizer_name):
+def test_four_epochs_equal_two_plus_save_load_into_fresh_objects_plus_two(tmp_path, optimizer_name, net):
     val_data = blobs(40, seed=8)
-    straight, straight_loader = make_run(seed=11, optimizer_name=optimizer_name)
+    straight, straight_loader = make_run(seed=11, optimizer_name=optimizer_name, net=net)
     straight.fit(straight_loader, 4, val_data=val_data, progress=False)
 
-    first, loader = make_run(seed=11, optimizer_name=optimizer_name)
+    first, loader = make_run(seed=11, optimizer_name=optimizer_name, net=net)
     first.fit(loader, 2, val_data=val_data, progress=False)
     path = first.save_checkpoint(tmp_path / "half.npz")
 
     # fresh objects with other seeds: everything must come from the checkpoint
-    resumed, fresh_loader = make_run(seed=99, optimizer_name=optimizer_name)
+    resumed, fresh_loader = make_run(seed=99, optimizer_name=optimizer_name, net=net)
     history = resumed.fit(fresh_loader, 4, val_data=val_data, progress=False, resume_from=path)
 
     assert resumed.epoch == 4 and len(history) == 4
@@ -224,8 +231,9 @@ def test_four_epochs_equal_two_plus_save_load_into_fresh_objects_plus_two(tmp_pa
     assert_same_optimizer_state(resumed.optimizer.state_dict(), straight.optimizer.state_dict())
     assert resumed.scheduler.state_dict() == straight.scheduler.state_dict()
     assert fresh_loader.rng.bit_generator.state == straight_loader.rng.bit_generator.state
-    jitter_state = straight.model[2].rng.bit_generator.state
-    assert resumed.model[2].rng.bit_generator.state == jitter_state
+    random_layer = 2 if net == "jitter" else 3
+    layer_state = straight.model[random_layer].rng.bit_generator.state
+    assert resumed.model[random_layer].rng.bit_generator.state == layer_state
 
 
 def test_resume_at_or_past_the_target_epoch_trains_nothing(tmp_path):
