@@ -7,6 +7,8 @@ import os
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import minitorch_np.training.checkpoint as checkpoint_module
 from minitorch_np.data import DataLoader
@@ -239,3 +241,23 @@ def test_save_arguments_are_checked(tmp_path):
         save_checkpoint(tmp_path / "x.npz", model, epoch=-1)
     with pytest.raises(TypeError, match="model"):
         save_checkpoint(tmp_path / "x.npz", object())
+
+
+# ---------------------------------------------------------------------- every bit generator
+BIT_GENERATORS = (np.random.PCG64, np.random.PCG64DXSM, np.random.MT19937, np.random.Philox, np.random.SFC64)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    kind=st.sampled_from(BIT_GENERATORS),
+    seed=st.integers(0, 2**63),
+    draws=st.integers(0, 5),
+)
+def test_generator_states_of_every_kind_round_trip(tmp_path_factory, kind, seed, draws):
+    rng = np.random.Generator(kind(seed))
+    rng.random(draws)  # any position, including mid-buffer ones
+    model = Sequential(Linear(2, 2, rng=0), Noise(rng))
+    path = save_checkpoint(tmp_path_factory.mktemp("rng") / "rng.npz", model)
+    other = Sequential(Linear(2, 2, rng=0), Noise(np.random.Generator(kind(seed + 1))))
+    load_checkpoint(path, other)
+    np.testing.assert_array_equal(other[1].rng.random(7), rng.random(7))

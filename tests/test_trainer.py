@@ -10,6 +10,7 @@ import pytest
 from minitorch_np.data import DataLoader
 from minitorch_np.layers import BatchNorm1d, Dropout, Layer, Linear, ReLU, Sequential
 from minitorch_np.losses import MSELoss, SoftmaxCrossEntropy
+from minitorch_np.metrics import accuracy, count_correct
 from minitorch_np.optim import SGD, Adam
 from minitorch_np.optim.lr_scheduler import StepLR
 from minitorch_np.training import Callback, History, Trainer
@@ -167,6 +168,20 @@ def test_evaluate_and_predict_batching_does_not_change_results():
     assert small["loss"] == pytest.approx(large["loss"], rel=1e-6)
     np.testing.assert_allclose(trainer.predict(x, batch_size=7), model.forward(x), rtol=1e-6)
     assert trainer.predict(x, batch_size=7).shape == (103, N_CLASSES)
+
+
+def test_accuracy_metrics_take_labels_or_one_hot_rows():
+    logits = np.array([[2.0, 1.0, 0.0], [0.0, 0.5, 3.0], [1.0, 4.0, 0.0], [0.0, 0.0, 1.0]])
+    labels = np.array([0, 2, 0, 1])
+    assert count_correct(logits, labels) == 2
+    assert accuracy(logits, labels) == 0.5
+    assert accuracy(logits, np.eye(3)[labels]) == 0.5
+    with pytest.raises(ValueError, match=r"targets of shape \(4,\)"):
+        accuracy(logits, labels[:3])
+    with pytest.raises(ValueError, match=r"outputs of shape \(N, K\)"):
+        accuracy(logits[0], labels)
+    with pytest.raises(ValueError, match="empty"):
+        accuracy(np.zeros((0, 3)), np.zeros(0, np.int64))
 
 
 # ---------------------------------------------------------------------- reproducibility
