@@ -54,9 +54,11 @@ def decay_only_matrix(lr: float, wd: float, m: float, nesterov: bool) -> np.ndar
     return np.array([[m, wd], [-lr * m, 1 - lr * wd]])
 
 
-@given(w0=vectors, lr=lrs, wd=st.floats(0.01, 3.0), m=st.sampled_from([0.0, 0.5, 0.9]),
+@given(w0=vectors, lr=lrs, wd=st.floats(0.01, 2.0), m=st.sampled_from([0.0, 0.5, 0.9]),
        nesterov=st.booleans(), n=steps)
 def test_weight_decay_alone_follows_its_linear_recursion(w0, lr, wd, m, nesterov, n):
+    """lr * wd <= 1 stays below every stability bound used here (the smallest,
+    Nesterov with m = 0.9, is 2 * 1.9 / 2.8 = 1.36)."""
     nesterov = nesterov and m > 0
     param = run_constant_gradient(w0, 0.0, n, lr=lr, weight_decay=wd, momentum=m, nesterov=nesterov)
     power = np.linalg.matrix_power(decay_only_matrix(lr, wd, m, nesterov), n)
