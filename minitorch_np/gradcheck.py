@@ -63,11 +63,12 @@ class GradcheckReport:
     def __str__(self) -> str:
         name = self.worst_name
         analytic, numeric = self.values[name]
-        lines = [
+        headline = (
             f"gradcheck {'passed' if self.passed else 'FAILED'}: worst relative error "
             f"{self.max_error:.3g} (tolerance {self.tolerance:g}) in {name!r} at index "
             f"{self.locations[name]}: analytic {analytic:.10g}, numeric {numeric:.10g}"
-        ]
+        )
+        lines = [headline]
         for key, error in self.errors.items():
             lines.append(f"  {key}: max relative error {error:.3g} at {self.locations[key]}")
         return "\n".join(lines)

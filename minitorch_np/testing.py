@@ -38,7 +38,7 @@ import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, NoReturn, Union
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
 from numpy.typing import DTypeLike
@@ -50,7 +50,7 @@ from minitorch_np.parameter import Parameter
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
 
-    ShapeSpec = Union[SearchStrategy[tuple[int, ...]], Sequence[int]]
+    ShapeSpec = SearchStrategy[tuple[int, ...]] | Sequence[int]
 
 __all__ = ["array_shapes", "batch_shapes", "check_layer", "float_arrays"]
 
@@ -63,7 +63,7 @@ def require_hypothesis() -> ModuleType:
     that installs it."""
     try:
         import hypothesis
-        import hypothesis.strategies  # noqa: F401  (loads the submodule)
+        import hypothesis.strategies  # loads the submodule
     except ImportError as error:
         raise ImportError(
             f"minitorch_np.testing needs the hypothesis package, which is not "

@@ -185,9 +185,17 @@ def test_package_import_needs_neither_matplotlib_nor_hypothesis():
 
 def test_the_layer_contract_page_runs(capsys):
     page = Path(__file__).resolve().parents[1] / "docs" / "layer_contract.md"
-    blocks = re.findall(r"^```python\n(.*?)^```", page.read_text(), flags=re.S | re.M)
+    blocks = re.findall(r"^```python\n(.*?)^```", page.read_text(), flags=re.DOTALL | re.MULTILINE)
     assert blocks
     namespace: dict[str, object] = {"__name__": "layer_contract_page"}
     for number, block in enumerate(blocks, start=1):
         exec(compile(block, f"{page.name} block {number}", "exec"), namespace)
     assert capsys.readouterr().out.strip() == "True"
+
+
+def test_a_buffer_stays_an_array():
+    layer = Affine()
+    layer.count = np.full(3, 2.0, dtype=np.float32)  # replacing it by an array is fine
+    assert layer.state_dict()["count"][0] == 2
+    with pytest.raises(TypeError, match=r"Affine: buffer 'count' must stay a numpy array .* got NoneType"):
+        layer.count = None

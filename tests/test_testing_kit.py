@@ -68,8 +68,11 @@ def test_a_correct_layer_passes():
 @pytest.mark.parametrize(
     ("bug", "expected"),
     [
-        ("gain_off_by_one_percent", r"backward disagrees with float64 finite differences in train mode"
-                                    r"[\s\S]*worst relative error 0\.0099 .* in 'gain'"),
+        (
+            "gain_off_by_one_percent",
+            r"backward disagrees with float64 finite differences in train mode"
+            r"[\s\S]*worst relative error 0\.0099 .* in 'gain'",
+        ),
         ("assigns_grad", r"parameter 'gain': \.data/\.grad were replaced by new arrays; update them in place"),
         ("overwrites_grad", r"parameter 'gain': after two backward\(\) calls grad is not twice .* must ADD"),
         ("promotes_dtype", r"forward turned a float32 input into a float64 output"),
@@ -277,7 +280,7 @@ def test_float_arrays_reproduce_from_shape_and_seed(data):
 
 
 def test_missing_hypothesis_names_the_extra(monkeypatch):
-    import minitorch_np.testing as testing
+    from minitorch_np import testing
 
     monkeypatch.setitem(sys.modules, "hypothesis", None)
     monkeypatch.setitem(sys.modules, "hypothesis.strategies", None)
@@ -290,7 +293,7 @@ def test_missing_hypothesis_names_the_extra(monkeypatch):
 def test_the_custom_layer_guide_runs(capsys):
     """Executes every ```python block of docs/custom_layer.md, in order, in one
     namespace (the guide says its blocks form one script)."""
-    blocks = re.findall(r"^```python\n(.*?)^```", GUIDE.read_text(), flags=re.S | re.M)
+    blocks = re.findall(r"^```python\n(.*?)^```", GUIDE.read_text(), flags=re.DOTALL | re.MULTILINE)
     assert len(blocks) >= 5
     namespace: dict[str, object] = {"__name__": "custom_layer_guide"}
     for number, block in enumerate(blocks, start=1):

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from minitorch_np._validation import check_backward_ready, check_float_array, check_grad_shape
+from minitorch_np._validation import (
+    check_backward_ready,
+    check_float_array,
+    check_grad_shape,
+)
 from minitorch_np.layers.layer import Layer
 
 

@@ -30,6 +30,9 @@ class Layer:
     `forward` and `backward`."""
 
     training: bool
+    _parameters: dict[str, Parameter]
+    _children: dict[str, Layer]
+    _buffers: dict[str, np.ndarray]
 
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", {})
@@ -53,6 +56,11 @@ class Layer:
             elif isinstance(value, Layer):
                 self._children[name] = value
             elif name in self._buffers:
+                if not isinstance(value, np.ndarray):
+                    raise TypeError(
+                        f"{type(self).__name__}: buffer {name!r} must stay a numpy array "
+                        f"(it is saved by state_dict), got {type(value).__name__}"
+                    )
                 self._buffers[name] = value
         object.__setattr__(self, name, value)
 

@@ -75,6 +75,7 @@ class Linear(Layer):
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
         check_backward_ready(repr(self), self._x)
+        assert self._x is not None
         x = self._x
         check_grad_shape(repr(self), grad_output, (x.shape[0], self.out_features))
         self.weight.grad += grad_output.T @ x
