@@ -70,7 +70,9 @@ class GradcheckReport:
         )
         lines = [headline]
         for key, error in self.errors.items():
-            lines.append(f"  {key}: max relative error {error:.3g} at {self.locations[key]}")
+            lines.append(
+                f"  {key}: max relative error {error:.3g} at {self.locations[key]}"
+            )
         return "\n".join(lines)
 
 
@@ -111,10 +113,16 @@ def gradcheck(
     probe = copy.deepcopy(base)
     projection = generator.standard_normal(np.shape(probe.forward(x64.copy())))
     probe.zero_grad()
-    analytic = {"input": np.asarray(probe.backward(projection.copy()), dtype=np.float64)}
-    analytic.update((name, param.grad.copy()) for name, param in probe.named_parameters())
+    analytic = {
+        "input": np.asarray(probe.backward(projection.copy()), dtype=np.float64)
+    }
+    analytic.update(
+        (name, param.grad.copy()) for name, param in probe.named_parameters()
+    )
 
-    def output(input_value: np.ndarray, name: str | None, index: tuple[int, ...], value: float) -> np.ndarray:
+    def output(
+        input_value: np.ndarray, name: str | None, index: tuple[int, ...], value: float
+    ) -> np.ndarray:
         trial = copy.deepcopy(base)
         if name is not None:
             dict(trial.named_parameters())[name].data[index] = value
@@ -126,7 +134,13 @@ def gradcheck(
         return float(np.sum((plus - minus) * projection)) / (2 * eps)
 
     report = GradcheckReport(tolerance=tolerance)
-    _compare(report, "input", analytic["input"], _numeric_input(output, derivative, x64, eps), floor)
+    _compare(
+        report,
+        "input",
+        analytic["input"],
+        _numeric_input(output, derivative, x64, eps),
+        floor,
+    )
     for name, param in base.named_parameters():
         numeric = _numeric_param(output, derivative, x64, name, param.data, eps)
         _compare(report, name, analytic[name], numeric, floor)
@@ -135,7 +149,9 @@ def gradcheck(
     return report
 
 
-def _numeric_input(output: Output, derivative: Derivative, x: np.ndarray, eps: float) -> np.ndarray:
+def _numeric_input(
+    output: Output, derivative: Derivative, x: np.ndarray, eps: float
+) -> np.ndarray:
     numeric = np.zeros_like(x)
     for index in np.ndindex(*x.shape):
         original = x[index]
@@ -149,7 +165,12 @@ def _numeric_input(output: Output, derivative: Derivative, x: np.ndarray, eps: f
 
 
 def _numeric_param(
-    output: Output, derivative: Derivative, x: np.ndarray, name: str, data: np.ndarray, eps: float
+    output: Output,
+    derivative: Derivative,
+    x: np.ndarray,
+    name: str,
+    data: np.ndarray,
+    eps: float,
 ) -> np.ndarray:
     numeric = np.zeros_like(data)
     for index in np.ndindex(*data.shape):
@@ -160,7 +181,13 @@ def _numeric_param(
     return numeric
 
 
-def _compare(report: GradcheckReport, name: str, analytic: np.ndarray, numeric: np.ndarray, floor: float) -> None:
+def _compare(
+    report: GradcheckReport,
+    name: str,
+    analytic: np.ndarray,
+    numeric: np.ndarray,
+    floor: float,
+) -> None:
     if analytic.shape != numeric.shape:
         raise ValueError(
             f"gradcheck: the analytic gradient of {name!r} has shape {analytic.shape}, "
@@ -168,7 +195,9 @@ def _compare(report: GradcheckReport, name: str, analytic: np.ndarray, numeric: 
         )
     denominator = np.maximum(np.maximum(np.abs(analytic), np.abs(numeric)), floor)
     errors = np.abs(analytic - numeric) / denominator
-    worst = np.unravel_index(int(np.argmax(errors)), errors.shape) if errors.size else ()
+    worst = (
+        np.unravel_index(int(np.argmax(errors)), errors.shape) if errors.size else ()
+    )
     report.errors[name] = float(errors[worst]) if errors.size else 0.0
     report.locations[name] = tuple(int(i) for i in worst)
     report.values[name] = (

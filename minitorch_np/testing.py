@@ -109,12 +109,16 @@ def float_arrays(
     """
     st = require_hypothesis().strategies
     if not (np.isfinite(low) and np.isfinite(high) and low < high):
-        raise ValueError(f"float_arrays: expected finite low < high, got low={low}, high={high}")
+        raise ValueError(
+            f"float_arrays: expected finite low < high, got low={low}, high={high}"
+        )
     shapes = _shape_strategy(st, shape, "float_arrays")
 
     # named so that hypothesis shows a failing input as
     # x=array_from_shape_and_seed(((N, D), seed)): reproducible by hand
-    def array_from_shape_and_seed(shape_and_seed: tuple[tuple[int, ...], int]) -> np.ndarray:
+    def array_from_shape_and_seed(
+        shape_and_seed: tuple[tuple[int, ...], int],
+    ) -> np.ndarray:
         drawn_shape, seed = shape_and_seed
         values = np.random.default_rng(seed).uniform(low, high, size=drawn_shape)
         return _push_off_kinks(values, avoid, margin).astype(dtype)
@@ -122,7 +126,9 @@ def float_arrays(
     return st.tuples(shapes, st.integers(0, _MAX_SEED)).map(array_from_shape_and_seed)
 
 
-def _shape_strategy(st: ModuleType, shape: ShapeSpec, owner: str) -> SearchStrategy[tuple[int, ...]]:
+def _shape_strategy(
+    st: ModuleType, shape: ShapeSpec, owner: str
+) -> SearchStrategy[tuple[int, ...]]:
     if isinstance(shape, st.SearchStrategy):
         return shape
     if isinstance(shape, Sequence) and all(
@@ -135,7 +141,9 @@ def _shape_strategy(st: ModuleType, shape: ShapeSpec, owner: str) -> SearchStrat
     )
 
 
-def _push_off_kinks(values: np.ndarray, kinks: Sequence[float], margin: float) -> np.ndarray:
+def _push_off_kinks(
+    values: np.ndarray, kinks: Sequence[float], margin: float
+) -> np.ndarray:
     for kink in kinks:
         offset = values - kink
         near = np.abs(offset) < margin
@@ -194,7 +202,9 @@ def check_layer(
     low, high = elements
     build = _normalised_factory(make_layer)
     shapes = _shape_strategy(st, input_shapes, "check_layer")
-    inputs = float_arrays(shapes, low=low, high=high, avoid=avoid_kinks, margin=kink_margin)
+    inputs = float_arrays(
+        shapes, low=low, high=high, avoid=avoid_kinks, margin=kink_margin
+    )
     if input_filter is not None:
         inputs = inputs.filter(input_filter)
     options = _CheckOptions(
@@ -210,13 +220,19 @@ def check_layer(
         "suppress_health_check": [hypothesis.HealthCheck.too_slow],
         # the explain phase traces every line of hundreds of re-runs: seconds
         # of waiting for a note that cannot say more than the message does
-        "phases": [phase for phase in hypothesis.settings().phases if phase.name != "explain"],
+        "phases": [
+            phase for phase in hypothesis.settings().phases if phase.name != "explain"
+        ],
     }
     if max_examples is not None:
         overrides["max_examples"] = max_examples
 
     @hypothesis.settings(**overrides)
-    @hypothesis.given(x=inputs, layer_seed=st.integers(0, _MAX_SEED), grad_seed=st.integers(0, _MAX_SEED))
+    @hypothesis.given(
+        x=inputs,
+        layer_seed=st.integers(0, _MAX_SEED),
+        grad_seed=st.integers(0, _MAX_SEED),
+    )
     def check_layer_example(x: np.ndarray, layer_seed: int, grad_seed: int) -> None:
         layer = build(np.random.default_rng(layer_seed), x.shape)
         _check_example(layer, x, np.random.default_rng(grad_seed), options)
@@ -233,10 +249,14 @@ class _CheckOptions:
     eps: float
 
 
-def _normalised_factory(make_layer: Callable[..., Layer]) -> Callable[[np.random.Generator, tuple[int, ...]], Layer]:
+def _normalised_factory(
+    make_layer: Callable[..., Layer],
+) -> Callable[[np.random.Generator, tuple[int, ...]], Layer]:
     """Turn any accepted ``make_layer`` form into ``(rng, shape) -> Layer``."""
     if not callable(make_layer):
-        raise TypeError(f"check_layer: expected make_layer to be callable, got {make_layer!r}")
+        raise TypeError(
+            f"check_layer: expected make_layer to be callable, got {make_layer!r}"
+        )
     required = _required_positional_count(make_layer)
     if required > 2:
         raise TypeError(
@@ -261,12 +281,20 @@ def _required_positional_count(function: Callable[..., object]) -> int:
         parameters = inspect.signature(function).parameters.values()
     except (TypeError, ValueError):  # some builtins have no signature
         return 0
-    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    return sum(p.kind in positional and p.default is inspect.Parameter.empty for p in parameters)
+    positional = (
+        inspect.Parameter.POSITIONAL_ONLY,
+        inspect.Parameter.POSITIONAL_OR_KEYWORD,
+    )
+    return sum(
+        p.kind in positional and p.default is inspect.Parameter.empty
+        for p in parameters
+    )
 
 
 # ---------------------------------------------------------------------- one example
-def _check_example(layer: Layer, x64: np.ndarray, rng: np.random.Generator, options: _CheckOptions) -> None:
+def _check_example(
+    layer: Layer, x64: np.ndarray, rng: np.random.Generator, options: _CheckOptions
+) -> None:
     """Run every property on one (layer, input) pair."""
     name = _describe(layer)
     layer.zero_grad()
@@ -274,7 +302,9 @@ def _check_example(layer: Layer, x64: np.ndarray, rng: np.random.Generator, opti
     _check_mode_propagation(name, copy.deepcopy(layer))
     dtype = options.dtype or _parameter_dtype(layer)
     x = x64.astype(dtype)
-    grad_output = rng.standard_normal(_output_shape(name, copy.deepcopy(layer), x)).astype(dtype)
+    grad_output = rng.standard_normal(
+        _output_shape(name, copy.deepcopy(layer), x)
+    ).astype(dtype)
 
     first = copy.deepcopy(layer)
     y, grad_x, grads = _forward_backward(name, first, x, grad_output, call=True)
@@ -329,11 +359,17 @@ def _forward_backward(
     y = np.array(y, copy=True)
     grad_x = layer.backward(grad_output)
     if not isinstance(grad_x, np.ndarray):
-        _fail(name, f"backward must return dL/dx as a numpy array, got {type(grad_x).__name__}")
+        _fail(
+            name,
+            f"backward must return dL/dx as a numpy array, got {type(grad_x).__name__}",
+        )
     if not np.array_equal(x, x_before):
         _fail(name, "backward modified the forward input x in place")
     if not np.array_equal(grad_output, grad_output_before):
-        _fail(name, "backward modified grad_output (dL/dy) in place; compute into a new array")
+        _fail(
+            name,
+            "backward modified grad_output (dL/dy) in place; compute into a new array",
+        )
     for key, param in params.items():
         data, grad = arrays_before[key]
         if param.data is not data or param.grad is not grad:
@@ -348,13 +384,24 @@ def _forward_backward(
     return y, np.array(grad_x, copy=True), grads
 
 
-def _check_shapes_and_dtypes(name: str, layer: Layer, x: np.ndarray, y: np.ndarray, grad_x: np.ndarray) -> None:
+def _check_shapes_and_dtypes(
+    name: str, layer: Layer, x: np.ndarray, y: np.ndarray, grad_x: np.ndarray
+) -> None:
     if y.dtype != x.dtype:
-        _fail(name, f"forward turned a {x.dtype} input into a {y.dtype} output; keep the input dtype")
+        _fail(
+            name,
+            f"forward turned a {x.dtype} input into a {y.dtype} output; keep the input dtype",
+        )
     if grad_x.shape != x.shape:
-        _fail(name, f"backward returned dL/dx of shape {grad_x.shape}, expected the input's {x.shape}")
+        _fail(
+            name,
+            f"backward returned dL/dx of shape {grad_x.shape}, expected the input's {x.shape}",
+        )
     if grad_x.dtype != x.dtype:
-        _fail(name, f"backward returned dL/dx of dtype {grad_x.dtype}, expected the input's {x.dtype}")
+        _fail(
+            name,
+            f"backward returned dL/dx of dtype {grad_x.dtype}, expected the input's {x.dtype}",
+        )
     for key, param in layer.named_parameters():
         if param.grad.shape != param.data.shape or param.grad.dtype != param.data.dtype:
             _fail(
@@ -365,13 +412,19 @@ def _check_shapes_and_dtypes(name: str, layer: Layer, x: np.ndarray, y: np.ndarr
 
 
 def _check_accumulation(
-    name: str, layer: Layer, grad_output: np.ndarray, grad_x: np.ndarray, grads: dict[str, np.ndarray]
+    name: str,
+    layer: Layer,
+    grad_output: np.ndarray,
+    grad_x: np.ndarray,
+    grads: dict[str, np.ndarray],
 ) -> None:
     """A second backward for the same forward returns the same dL/dx and adds
     the same parameter gradients again, so every ``.grad`` doubles."""
     second_grad_x = layer.backward(grad_output.copy())
     if not np.array_equal(second_grad_x, grad_x):
-        _fail(name, "a second backward() for the same forward returned a different dL/dx")
+        _fail(
+            name, "a second backward() for the same forward returned a different dL/dx"
+        )
     for key, param in layer.named_parameters():
         expected = 2 * grads[key]
         if not _close(param.grad, expected, floor=0.0):  # g + g vs 2 g: tiny slack
@@ -392,16 +445,27 @@ def _check_determinism(
 ) -> None:
     """An identical copy, run through ``forward`` (not ``__call__``), must give
     bit-identical output and gradients."""
-    y, grad_x, grads = _forward_backward(name, layer, x.copy(), grad_output.copy(), call=False)
+    y, grad_x, grads = _forward_backward(
+        name, layer, x.copy(), grad_output.copy(), call=False
+    )
     ref_y, ref_grad_x, ref_grads = reference
     if not np.array_equal(y, ref_y):
-        _fail(name, "two identical layers gave different outputs for the same input "
-              "(or layer(x) differs from layer.forward(x))")
+        _fail(
+            name,
+            "two identical layers gave different outputs for the same input "
+            "(or layer(x) differs from layer.forward(x))",
+        )
     if not np.array_equal(grad_x, ref_grad_x):
-        _fail(name, "two identical layers gave different dL/dx for the same input and dL/dy")
+        _fail(
+            name,
+            "two identical layers gave different dL/dx for the same input and dL/dy",
+        )
     for key, grad in grads.items():
         if not np.array_equal(grad, ref_grads[key]):
-            _fail(name, f"two identical layers gave different gradients for parameter {key!r}")
+            _fail(
+                name,
+                f"two identical layers gave different gradients for parameter {key!r}",
+            )
 
 
 def _check_registration(name: str, layer: Layer) -> None:
@@ -427,7 +491,9 @@ def _check_registration(name: str, layer: Layer) -> None:
 def _check_mode_propagation(name: str, layer: Layer) -> None:
     for mode in (False, True):
         layer.train(mode)
-        stale = [type(sub).__name__ for sub in _all_layers(layer) if sub.training != mode]
+        stale = [
+            type(sub).__name__ for sub in _all_layers(layer) if sub.training != mode
+        ]
         if stale:
             _fail(
                 name,
@@ -443,7 +509,9 @@ def _all_layers(layer: Layer) -> list[Layer]:
     return found
 
 
-def _check_eval_mode(name: str, layer: Layer, x: np.ndarray, y_train: np.ndarray, options: _CheckOptions) -> None:
+def _check_eval_mode(
+    name: str, layer: Layer, x: np.ndarray, y_train: np.ndarray, options: _CheckOptions
+) -> None:
     evaluated = copy.deepcopy(layer).eval()
     state_before = evaluated.state_dict()
     y_eval = np.array(evaluated.forward(x.copy()), copy=True)
@@ -455,16 +523,25 @@ def _check_eval_mode(name: str, layer: Layer, x: np.ndarray, y_train: np.ndarray
             "layer is meant to behave differently (e.g. Dropout, BatchNorm)",
         )
     if not np.array_equal(evaluated.forward(x.copy()), y_eval):
-        _fail(name, "two eval-mode forward passes on the same input gave different outputs")
+        _fail(
+            name,
+            "two eval-mode forward passes on the same input gave different outputs",
+        )
     state_after = evaluated.state_dict()
-    changed = [key for key in state_before if not np.array_equal(state_before[key], state_after[key])]
+    changed = [
+        key
+        for key in state_before
+        if not np.array_equal(state_before[key], state_after[key])
+    ]
     if changed:
         _fail(name, f"an eval-mode forward changed parameters/buffers {changed}")
     if options.batch_independent:
         _check_batch_independence(name, evaluated, x, y_eval)
 
 
-def _check_batch_independence(name: str, layer: Layer, x: np.ndarray, y: np.ndarray) -> None:
+def _check_batch_independence(
+    name: str, layer: Layer, x: np.ndarray, y: np.ndarray
+) -> None:
     for row in range(x.shape[0]):
         single = layer.forward(x[row : row + 1].copy())
         if not _close(single, y[row : row + 1], x):
@@ -477,7 +554,9 @@ def _check_batch_independence(name: str, layer: Layer, x: np.ndarray, y: np.ndar
             )
 
 
-def _check_gradients(name: str, layer: Layer, x64: np.ndarray, options: _CheckOptions) -> None:
+def _check_gradients(
+    name: str, layer: Layer, x64: np.ndarray, options: _CheckOptions
+) -> None:
     modes = [True] if options.same_in_eval else [True, False]
     for training in modes:
         candidate = copy.deepcopy(layer).train(training)
@@ -492,18 +571,29 @@ def _check_gradients(name: str, layer: Layer, x64: np.ndarray, options: _CheckOp
             )
 
 
-def _close(actual: np.ndarray, expected: np.ndarray, *magnitudes: np.ndarray, floor: float = 1.0) -> bool:
+def _close(
+    actual: np.ndarray,
+    expected: np.ndarray,
+    *magnitudes: np.ndarray,
+    floor: float = 1.0,
+) -> bool:
     """Equal up to rounding: a relative slack of 64 ulps of the dtype, measured
     against the largest magnitude in ``expected`` and ``magnitudes`` (at least
     ``floor``), because a result near zero can carry the rounding of large terms."""
     if actual.shape != expected.shape:
         return False
     rtol = _tolerance(np.result_type(actual, expected))
-    scale = max([floor] + [float(np.max(np.abs(a))) for a in (expected, *magnitudes) if a.size])
+    scale = max(
+        [floor] + [float(np.max(np.abs(a))) for a in (expected, *magnitudes) if a.size]
+    )
     return bool(np.allclose(actual, expected, rtol=rtol, atol=rtol * scale))
 
 
 def _max_difference(actual: np.ndarray, expected: np.ndarray) -> float:
     if actual.shape != expected.shape:
         return float("inf")
-    return float(np.max(np.abs(actual.astype(np.float64) - expected))) if actual.size else 0.0
+    return (
+        float(np.max(np.abs(actual.astype(np.float64) - expected)))
+        if actual.size
+        else 0.0
+    )

@@ -46,7 +46,9 @@ def test_backward_formulas(x, seed):
         (Tanh(), 1 / np.cosh(x) ** 2),
     ]:
         layer(x)
-        np.testing.assert_allclose(layer.backward(g), g * derivative, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(
+            layer.backward(g), g * derivative, rtol=1e-12, atol=1e-15
+        )
 
 
 def test_relu_subgradient_at_zero_is_zero():
@@ -67,7 +69,9 @@ def test_sigmoid_is_stable_for_huge_inputs(dtype):
     assert np.all(np.isfinite(y)) and np.all(np.isfinite(grad))
     assert y[0, 0] == 0 and y[0, -1] == 1 and y[0, 3] == 0.5
     assert y[0, 2] == pytest.approx(math.exp(-100), rel=1e-5)  # not rounded to 0
-    np.testing.assert_array_equal(y + y[:, ::-1], np.ones_like(x))  # sigmoid(-x) = 1 - sigmoid(x)
+    np.testing.assert_array_equal(
+        y + y[:, ::-1], np.ones_like(x)
+    )  # sigmoid(-x) = 1 - sigmoid(x)
     assert grad[0, 0] == grad[0, -1] == 0
 
 
@@ -82,11 +86,17 @@ def test_tanh_saturates_without_warnings():
 @pytest.mark.parametrize("layer_class", [ReLU, Sigmoid, Tanh])
 def test_activations_refuse_integer_input_and_name_themselves(layer_class):
     name = layer_class.__name__
-    with pytest.raises(TypeError, match=rf"{name}\(\): expected input of a float dtype, got uint8"):
+    with pytest.raises(
+        TypeError, match=rf"{name}\(\): expected input of a float dtype, got uint8"
+    ):
         layer_class()(np.zeros((2, 2), dtype=np.uint8))
     layer = layer_class()
-    with pytest.raises(RuntimeError, match=rf"{name}\(\): backward\(\) called before forward\(\)"):
+    with pytest.raises(
+        RuntimeError, match=rf"{name}\(\): backward\(\) called before forward\(\)"
+    ):
         layer.backward(np.zeros((2, 2)))
     layer(np.zeros((2, 2)))
-    with pytest.raises(ValueError, match=rf"{name}\(\): expected grad_output of shape \(2, 2\)"):
+    with pytest.raises(
+        ValueError, match=rf"{name}\(\): expected grad_output of shape \(2, 2\)"
+    ):
         layer.backward(np.zeros((2, 3)))

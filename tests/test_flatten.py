@@ -36,13 +36,21 @@ def test_mnist_images_to_vectors_without_copying():
 
 
 def test_flatten_errors_name_the_layer():
-    with pytest.raises(ValueError, match=r"Flatten: expected an array of shape \(N, \.\.\.\), got \(\)"):
+    with pytest.raises(
+        ValueError, match=r"Flatten: expected an array of shape \(N, \.\.\.\), got \(\)"
+    ):
         Flatten()(np.float32(1.0) * np.ones(()))
-    with pytest.raises(TypeError, match=r"Flatten: expected input of a float dtype, got uint8"):
+    with pytest.raises(
+        TypeError, match=r"Flatten: expected input of a float dtype, got uint8"
+    ):
         Flatten()(np.zeros((2, 3), dtype=np.uint8))
-    with pytest.raises(RuntimeError, match=r"Flatten: backward\(\) called before forward\(\)"):
+    with pytest.raises(
+        RuntimeError, match=r"Flatten: backward\(\) called before forward\(\)"
+    ):
         Flatten().backward(np.zeros((2, 3)))
     flatten = Flatten()
     flatten(np.zeros((2, 3, 4)))
-    with pytest.raises(ValueError, match=r"Flatten: expected grad_output of shape \(2, 12\)"):
+    with pytest.raises(
+        ValueError, match=r"Flatten: expected grad_output of shape \(2, 12\)"
+    ):
         flatten.backward(np.zeros((2, 3, 4)))

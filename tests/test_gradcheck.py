@@ -32,7 +32,9 @@ class ScaleShift(Layer):
         if self.planted == "gain":
             grad_gain = grad_gain * 1.001  # a 0.1 % error
         self.gain.grad += grad_gain
-        self.shift.grad += grad_output.sum(axis=0) / (2 if self.planted == "shift" else 1)
+        self.shift.grad += grad_output.sum(axis=0) / (
+            2 if self.planted == "shift" else 1
+        )
         grad_x = grad_output * self.gain.data
         if self.planted == "input":
             grad_x[0, 0] += 0.01
@@ -66,7 +68,9 @@ def test_a_correct_layer_passes_with_tiny_errors():
     assert report.max_error < 1e-8
 
 
-@pytest.mark.parametrize(("planted", "worst"), [("gain", "gain"), ("shift", "shift"), ("input", "input")])
+@pytest.mark.parametrize(
+    ("planted", "worst"), [("gain", "gain"), ("shift", "shift"), ("input", "input")]
+)
 def test_a_planted_wrong_gradient_is_caught_and_located(planted, worst):
     with pytest.raises(GradcheckError) as error:
         gradcheck(ScaleShift(3, planted=planted), X)
@@ -74,7 +78,9 @@ def test_a_planted_wrong_gradient_is_caught_and_located(planted, worst):
     assert isinstance(error.value, AssertionError)
     assert not report.passed and report.worst_name == worst
     message = str(error.value)
-    assert message.startswith(f"gradcheck FAILED: worst relative error {report.max_error:.3g} (tolerance 1e-06) in '{worst}' at index")
+    assert message.startswith(
+        f"gradcheck FAILED: worst relative error {report.max_error:.3g} (tolerance 1e-06) in '{worst}' at index"
+    )
     assert "analytic" in message and "numeric" in message
 
 
@@ -109,7 +115,9 @@ def test_layers_with_their_own_random_state_can_be_checked():
 
 def test_rng_forms_and_a_wrong_gradient_shape():
     gradcheck(ScaleShift(3), X, rng=np.random.default_rng(1))
-    with pytest.raises(TypeError, match=r"gradcheck: expected rng to be a numpy.random.Generator"):
+    with pytest.raises(
+        TypeError, match=r"gradcheck: expected rng to be a numpy.random.Generator"
+    ):
         gradcheck(ScaleShift(3), X, rng="seed")
 
     class Squeezer(ScaleShift):
@@ -117,5 +125,8 @@ def test_rng_forms_and_a_wrong_gradient_shape():
             super().backward(grad_output)
             return grad_output[:, :2]
 
-    with pytest.raises(ValueError, match=r"analytic gradient of 'input' has shape \(4, 2\), expected \(4, 3\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"analytic gradient of 'input' has shape \(4, 2\), expected \(4, 3\)",
+    ):
         gradcheck(Squeezer(3), X)

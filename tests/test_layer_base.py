@@ -50,7 +50,11 @@ def test_sequential_names_are_index_dotted():
 def test_reassigning_an_attribute_replaces_the_registration():
     layer = Affine()
     layer.offset = None
-    assert [name for name, _ in layer.named_parameters()] == ["scale", "inner.weight", "inner.bias"]
+    assert [name for name, _ in layer.named_parameters()] == [
+        "scale",
+        "inner.weight",
+        "inner.bias",
+    ]
     layer.inner = ReLU()
     assert layer.children() == [layer.inner]
     assert [name for name, _ in layer.named_parameters()] == ["scale"]
@@ -103,7 +107,14 @@ def test_train_and_eval_propagate_to_nested_children_and_return_self():
 def test_state_dict_holds_copies_of_parameters_and_buffers():
     layer = Affine()
     state = layer.state_dict()
-    assert list(state) == ["scale", "offset", "inner.weight", "inner.bias", "count", "steps"]
+    assert list(state) == [
+        "scale",
+        "offset",
+        "inner.weight",
+        "inner.bias",
+        "count",
+        "steps",
+    ]
     state["scale"][:] = 5
     assert layer.scale.data[0] == 1
     assert not any(np.shares_memory(state[k], layer.scale.data) for k in state)
@@ -152,15 +163,25 @@ def test_buffers_round_trip_through_state_dict():
 def test_to_casts_parameters_grads_and_float_buffers_only():
     layer = Affine().to(np.float64)
     assert all(p.data.dtype == p.grad.dtype == np.float64 for p in layer.parameters())
-    assert layer.count.dtype == np.float64 and layer.state_dict()["count"].dtype == np.float64
+    assert (
+        layer.count.dtype == np.float64
+        and layer.state_dict()["count"].dtype == np.float64
+    )
     assert layer.steps.dtype == np.int64
-    with pytest.raises(TypeError, match=r"Affine.to: expected a float dtype, got int32"):
+    with pytest.raises(
+        TypeError, match=r"Affine.to: expected a float dtype, got int32"
+    ):
         layer.to(np.int32)
 
 
 def test_repr_is_readable_and_nested():
-    assert repr(Linear(784, 10)) == "Linear(in_features=784, out_features=10, bias=True)"
-    assert repr(Linear(3, 2, bias=False)) == "Linear(in_features=3, out_features=2, bias=False)"
+    assert (
+        repr(Linear(784, 10)) == "Linear(in_features=784, out_features=10, bias=True)"
+    )
+    assert (
+        repr(Linear(3, 2, bias=False))
+        == "Linear(in_features=3, out_features=2, bias=False)"
+    )
     assert repr(ReLU()) == "ReLU()"
     assert repr(Sequential(Linear(4, 3), ReLU())) == (
         "Sequential(\n"
@@ -178,14 +199,20 @@ def test_package_import_needs_neither_matplotlib_nor_hypothesis():
         "assert 'matplotlib' not in sys.modules, 'matplotlib imported'; "
         "assert 'hypothesis' not in sys.modules, 'hypothesis imported'"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "Linear(in_features=784, out_features=10, bias=True)"
+    assert (
+        result.stdout.strip() == "Linear(in_features=784, out_features=10, bias=True)"
+    )
 
 
 def test_the_layer_contract_page_runs(capsys):
     page = Path(__file__).resolve().parents[1] / "docs" / "layer_contract.md"
-    blocks = re.findall(r"^```python\n(.*?)^```", page.read_text(), flags=re.DOTALL | re.MULTILINE)
+    blocks = re.findall(
+        r"^```python\n(.*?)^```", page.read_text(), flags=re.DOTALL | re.MULTILINE
+    )
     assert blocks
     namespace: dict[str, object] = {"__name__": "layer_contract_page"}
     for number, block in enumerate(blocks, start=1):
@@ -197,5 +224,8 @@ def test_a_buffer_stays_an_array():
     layer = Affine()
     layer.count = np.full(3, 2.0, dtype=np.float32)  # replacing it by an array is fine
     assert layer.state_dict()["count"][0] == 2
-    with pytest.raises(TypeError, match=r"Affine: buffer 'count' must stay a numpy array .* got NoneType"):
+    with pytest.raises(
+        TypeError,
+        match=r"Affine: buffer 'count' must stay a numpy array .* got NoneType",
+    ):
         layer.count = None

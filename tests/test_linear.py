@@ -22,7 +22,9 @@ def drawn_linear(bias: bool, dtype=np.float64, init: str = "he_normal"):
 
     def make(rng: np.random.Generator, shape: tuple[int, ...]) -> Linear:
         out_features = int(rng.integers(1, 5))
-        layer = Linear(shape[1], out_features, bias=bias, init=init, dtype=dtype, rng=rng)
+        layer = Linear(
+            shape[1], out_features, bias=bias, init=init, dtype=dtype, rng=rng
+        )
         if bias:  # a non-zero bias, so its gradient and use are really exercised
             layer.bias.data[:] = rng.uniform(-1, 1, out_features)
         return layer
@@ -56,11 +58,18 @@ def test_batch_forward_and_backward_equal_the_per_sample_loop(x, seed):
         sample = x[n : n + 1]
         np.testing.assert_allclose(looped(sample), y[n : n + 1], rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(
-            looped.backward(grad_y[n : n + 1]), grad_x[n : n + 1], rtol=1e-12, atol=1e-12
+            looped.backward(grad_y[n : n + 1]),
+            grad_x[n : n + 1],
+            rtol=1e-12,
+            atol=1e-12,
         )
     # the looped layer accumulated one sample at a time: the sums must agree
-    np.testing.assert_allclose(looped.weight.grad, batched.weight.grad, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(looped.bias.grad, batched.bias.grad, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        looped.weight.grad, batched.weight.grad, rtol=1e-12, atol=1e-12
+    )
+    np.testing.assert_allclose(
+        looped.bias.grad, batched.bias.grad, rtol=1e-12, atol=1e-12
+    )
 
 
 @given(x=float_arrays(matrix_shapes), seed=seeds)
@@ -71,11 +80,18 @@ def test_backward_matches_the_index_formulas(x, seed):
     grad_y = rng.standard_normal((x.shape[0], 4))
     y = layer(x)
     np.testing.assert_allclose(
-        y, np.einsum("nk,jk->nj", x, layer.weight.data) + layer.bias.data, rtol=1e-12, atol=1e-12
+        y,
+        np.einsum("nk,jk->nj", x, layer.weight.data) + layer.bias.data,
+        rtol=1e-12,
+        atol=1e-12,
     )
     grad_x = layer.backward(grad_y)
-    np.testing.assert_allclose(grad_x, np.einsum("nj,jk->nk", grad_y, layer.weight.data), atol=1e-12)
-    np.testing.assert_allclose(layer.weight.grad, np.einsum("nj,nk->jk", grad_y, x), atol=1e-12)
+    np.testing.assert_allclose(
+        grad_x, np.einsum("nj,jk->nk", grad_y, layer.weight.data), atol=1e-12
+    )
+    np.testing.assert_allclose(
+        layer.weight.grad, np.einsum("nj,nk->jk", grad_y, x), atol=1e-12
+    )
     np.testing.assert_allclose(layer.bias.grad, np.einsum("nj->j", grad_y), atol=1e-12)
 
 
@@ -111,13 +127,22 @@ def test_same_seed_same_weights_different_seed_different_weights():
     np.testing.assert_array_equal(*same)
     assert not np.array_equal(Linear(5, 4, rng=8).weight.data, same[0])
     generator = np.random.default_rng(3)
-    assert not np.array_equal(Linear(5, 4, rng=generator).weight.data, Linear(5, 4, rng=generator).weight.data)
+    assert not np.array_equal(
+        Linear(5, 4, rng=generator).weight.data, Linear(5, 4, rng=generator).weight.data
+    )
 
 
 def test_custom_callable_initialiser_and_unknown_name():
-    layer = Linear(3, 2, init=lambda shape, rng, dtype: np.full(shape, 0.5, dtype=dtype))
-    np.testing.assert_array_equal(layer.weight.data, np.full((2, 3), 0.5, dtype=np.float32))
-    with pytest.raises(ValueError, match=r"Linear: unknown init 'glorot'; expected one of \[.*'he_normal'"):
+    layer = Linear(
+        3, 2, init=lambda shape, rng, dtype: np.full(shape, 0.5, dtype=dtype)
+    )
+    np.testing.assert_array_equal(
+        layer.weight.data, np.full((2, 3), 0.5, dtype=np.float32)
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"Linear: unknown init 'glorot'; expected one of \[.*'he_normal'",
+    ):
         Linear(3, 2, init="glorot")
 
 
@@ -131,7 +156,9 @@ def test_bias_false_has_only_a_weight():
 
 @pytest.mark.parametrize("bad", [0, -1, 2.5, True, "3"])
 def test_feature_counts_must_be_positive_ints(bad):
-    with pytest.raises(ValueError, match=r"Linear: expected in_features to be a positive int"):
+    with pytest.raises(
+        ValueError, match=r"Linear: expected in_features to be a positive int"
+    ):
         Linear(bad, 2)
 
 
@@ -145,46 +172,67 @@ LAYER = "Linear\\(in_features=784, out_features=10, bias=True\\)"
 
 
 def test_wrong_feature_count_names_layer_expected_got_and_fix():
-    with pytest.raises(ValueError, match=LAYER + r": expected input of shape \(N, 784\), got \(5, 10\);"
-                       r" the previous layer must output 784 features, or build this layer as "
-                       r"Linear\(10, 10\)"):
+    with pytest.raises(
+        ValueError,
+        match=LAYER + r": expected input of shape \(N, 784\), got \(5, 10\);"
+        r" the previous layer must output 784 features, or build this layer as "
+        r"Linear\(10, 10\)",
+    ):
         Linear(784, 10)(np.zeros((5, 10), dtype=np.float32))
 
 
 def test_image_batch_asks_for_flattening():
-    with pytest.raises(ValueError, match=LAYER + r": expected input of shape \(N, 784\), got "
-                       r"\(5, 28, 28\); flatten images first, e\.g\. x\.reshape\(len\(x\), -1\) "
-                       r"or a Flatten\(\) layer"):
+    with pytest.raises(
+        ValueError,
+        match=LAYER + r": expected input of shape \(N, 784\), got "
+        r"\(5, 28, 28\); flatten images first, e\.g\. x\.reshape\(len\(x\), -1\) "
+        r"or a Flatten\(\) layer",
+    ):
         Linear(784, 10)(np.zeros((5, 28, 28), dtype=np.float32))
 
 
 def test_single_sample_asks_for_a_batch_axis():
-    with pytest.raises(ValueError, match=LAYER + r": expected input of shape \(N, 784\), got "
-                       r"\(784,\); a single sample needs a batch axis: x\.reshape\(1, -1\)"):
+    with pytest.raises(
+        ValueError,
+        match=LAYER + r": expected input of shape \(N, 784\), got "
+        r"\(784,\); a single sample needs a batch axis: x\.reshape\(1, -1\)",
+    ):
         Linear(784, 10)(np.zeros(784, dtype=np.float32))
 
 
 def test_uint8_pixels_ask_for_cast_and_scale():
-    with pytest.raises(TypeError, match=LAYER + r": expected input of a float dtype, got uint8; "
-                       r"cast \(and scale\) it first, e\.g\. x\.astype\(np\.float32\) / 255"):
+    with pytest.raises(
+        TypeError,
+        match=LAYER + r": expected input of a float dtype, got uint8; "
+        r"cast \(and scale\) it first, e\.g\. x\.astype\(np\.float32\) / 255",
+    ):
         Linear(784, 10)(np.zeros((5, 784), dtype=np.uint8))
 
 
 def test_float64_input_to_float32_layer_asks_for_a_cast():
-    with pytest.raises(TypeError, match=LAYER + r": expected input of dtype float32 \(the weight's\),"
-                       r" got float64; cast it with x\.astype\(np\.float32\)"):
+    with pytest.raises(
+        TypeError,
+        match=LAYER + r": expected input of dtype float32 \(the weight's\),"
+        r" got float64; cast it with x\.astype\(np\.float32\)",
+    ):
         Linear(784, 10)(np.zeros((5, 784)))
 
 
 def test_a_list_asks_for_an_array():
-    with pytest.raises(TypeError, match=r"Linear.*expected input to be a numpy array, got list"):
+    with pytest.raises(
+        TypeError, match=r"Linear.*expected input to be a numpy array, got list"
+    ):
         Linear(2, 1)([[1.0, 2.0]])
 
 
 def test_backward_before_forward_and_wrong_grad_shape():
     layer = Linear(3, 2, rng=0)
-    with pytest.raises(RuntimeError, match=r"Linear\(.*\): backward\(\) called before forward\(\)"):
+    with pytest.raises(
+        RuntimeError, match=r"Linear\(.*\): backward\(\) called before forward\(\)"
+    ):
         layer.backward(np.zeros((1, 2), dtype=np.float32))
     layer(np.zeros((4, 3), dtype=np.float32))
-    with pytest.raises(ValueError, match=r"expected grad_output of shape \(4, 2\) .* got \(4, 3\)"):
+    with pytest.raises(
+        ValueError, match=r"expected grad_output of shape \(4, 2\) .* got \(4, 3\)"
+    ):
         layer.backward(np.zeros((4, 3), dtype=np.float32))

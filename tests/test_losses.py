@@ -25,7 +25,9 @@ reductions = st.sampled_from(["mean", "sum"])
 
 
 def labels_for(logits: np.ndarray, seed: int) -> np.ndarray:
-    return np.random.default_rng(seed).integers(0, logits.shape[1], size=logits.shape[0])
+    return np.random.default_rng(seed).integers(
+        0, logits.shape[1], size=logits.shape[0]
+    )
 
 
 class LossAsLayer(Layer):
@@ -57,15 +59,21 @@ def test_softmax_rows_are_probability_vectors(z):
 def test_softmax_and_log_softmax_are_shift_invariant(z, seed):
     shift = np.random.default_rng(seed).uniform(-1e3, 1e3, size=(z.shape[0], 1))
     np.testing.assert_allclose(softmax(z + shift), softmax(z), rtol=1e-9, atol=1e-15)
-    np.testing.assert_allclose(log_softmax(z + shift), log_softmax(z), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(
+        log_softmax(z + shift), log_softmax(z), rtol=1e-9, atol=1e-9
+    )
 
 
 @given(z=float_arrays(logit_shapes, low=-10, high=10))
 def test_log_softmax_and_logsumexp_agree_with_the_naive_formulas(z):
-    np.testing.assert_allclose(log_softmax(z), np.log(softmax(z)), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        log_softmax(z), np.log(softmax(z)), rtol=1e-12, atol=1e-12
+    )
     np.testing.assert_allclose(logsumexp(z), np.log(np.exp(z).sum(axis=-1)), rtol=1e-12)
     assert logsumexp(z, axis=0, keepdims=True).shape == (1, z.shape[1])
-    np.testing.assert_allclose(log_softmax(z), z - logsumexp(z, keepdims=True), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        log_softmax(z), z - logsumexp(z, keepdims=True), rtol=1e-12, atol=1e-12
+    )
 
 
 def test_softmax_of_huge_logits_is_exact_and_quiet():
@@ -97,7 +105,9 @@ def test_cross_entropy_value_and_gradient_formulas(z, seed):
     assert isinstance(loss, float)
     assert loss >= 0
     assert loss == pytest.approx(per_sample.mean(), rel=1e-12, abs=1e-12)
-    np.testing.assert_allclose(grad, (softmax(z) - np.eye(k)[labels]) / n, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(
+        grad, (softmax(z) - np.eye(k)[labels]) / n, rtol=1e-12, atol=1e-15
+    )
     np.testing.assert_allclose(grad.sum(axis=1), 0.0, atol=1e-15)
     summed = SoftmaxCrossEntropy(reduction="sum")
     assert summed(z, labels) == pytest.approx(n * loss, rel=1e-12, abs=1e-12)
@@ -108,12 +118,16 @@ def test_cross_entropy_value_and_gradient_formulas(z, seed):
 def test_zero_logits_give_log_k(n, k, seed):
     labels = np.random.default_rng(seed).integers(0, k, size=n)
     loss = SoftmaxCrossEntropy()(np.zeros((n, k)), labels)
-    assert loss == pytest.approx(math.log(k), rel=4e-16, abs=0)  # to the last bit or two
+    assert loss == pytest.approx(
+        math.log(k), rel=4e-16, abs=0
+    )  # to the last bit or two
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_huge_logits_give_finite_loss_and_grads_without_any_warning(dtype):
-    logits = np.array([[1e4, -1e4, 0.0], [1e4, -1e4, 0.0], [-1e4, -1e4, -1e4]], dtype=dtype)
+    logits = np.array(
+        [[1e4, -1e4, 0.0], [1e4, -1e4, 0.0], [-1e4, -1e4, -1e4]], dtype=dtype
+    )
     labels = np.array([0, 1, 2])
     loss_fn = SoftmaxCrossEntropy()
     with warnings.catch_warnings(), np.errstate(all="raise"):
@@ -136,11 +150,20 @@ def test_cross_entropy_keeps_float32():
 @pytest.mark.parametrize(
     ("labels", "message"),
     [
-        (np.array([[0], [1], [2]]), r"expected labels of shape \(3,\), got \(3, 1\);.*labels\.ravel\(\)"),
-        (np.array([0.0, 1.0, 2.0]), r"expected integer class indices.*got labels of dtype float64"),
+        (
+            np.array([[0], [1], [2]]),
+            r"expected labels of shape \(3,\), got \(3, 1\);.*labels\.ravel\(\)",
+        ),
+        (
+            np.array([0.0, 1.0, 2.0]),
+            r"expected integer class indices.*got labels of dtype float64",
+        ),
         (np.array([0, 1, 3]), r"expected labels in \[0, 3\) for 3 classes, got 3"),
         (np.array([0, -1, 2]), r"expected labels in \[0, 3\) for 3 classes, got -1"),
-        (np.array([0, 1]), r"batch size mismatch: logits have 3 rows, labels have 2 entries"),
+        (
+            np.array([0, 1]),
+            r"batch size mismatch: logits have 3 rows, labels have 2 entries",
+        ),
         (np.array([True, False, True]), r"expected integer class indices.*dtype bool"),
     ],
 )
@@ -151,15 +174,26 @@ def test_bad_labels_raise_value_error_saying_what_was_expected(labels, message):
 
 def test_bad_logits_and_label_containers():
     loss_fn = SoftmaxCrossEntropy()
-    with pytest.raises(TypeError, match=r"expected labels as a numpy integer array of shape \(2,\), got list"):
+    with pytest.raises(
+        TypeError,
+        match=r"expected labels as a numpy integer array of shape \(2,\), got list",
+    ):
         loss_fn(np.zeros((2, 3)), [0, 1])
-    with pytest.raises(ValueError, match=r"expected logits of shape \(N, K\) with N, K >= 1, got \(3,\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"expected logits of shape \(N, K\) with N, K >= 1, got \(3,\)",
+    ):
         loss_fn(np.zeros(3), np.array([0]))
     with pytest.raises(TypeError, match=r"expected logits of a float dtype, got int64"):
         loss_fn(np.zeros((2, 3), dtype=np.int64), np.array([0, 1]))
-    with pytest.raises(RuntimeError, match=r"SoftmaxCrossEntropy: backward\(\) called before forward\(\)"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"SoftmaxCrossEntropy: backward\(\) called before forward\(\)",
+    ):
         SoftmaxCrossEntropy().backward()
-    with pytest.raises(ValueError, match=r"expected reduction in \('mean', 'sum'\), got 'avg'"):
+    with pytest.raises(
+        ValueError, match=r"expected reduction in \('mean', 'sum'\), got 'avg'"
+    ):
         SoftmaxCrossEntropy(reduction="avg")
 
 
@@ -186,9 +220,13 @@ def test_mse_value_and_gradient_formulas(pred, seed):
     loss = loss_fn(pred, target)
     assert isinstance(loss, float) and loss >= 0
     assert loss == pytest.approx(np.mean((pred - target) ** 2), rel=1e-12, abs=1e-15)
-    np.testing.assert_allclose(loss_fn.backward(), 2 * (pred - target) / pred.size, rtol=1e-12)
+    np.testing.assert_allclose(
+        loss_fn.backward(), 2 * (pred - target) / pred.size, rtol=1e-12
+    )
     summed = MSELoss("sum")
-    assert summed(pred, target) == pytest.approx(np.sum((pred - target) ** 2), rel=1e-12, abs=1e-15)
+    assert summed(pred, target) == pytest.approx(
+        np.sum((pred - target) ** 2), rel=1e-12, abs=1e-15
+    )
     np.testing.assert_allclose(summed.backward(), 2 * (pred - target), rtol=1e-12)
 
 
@@ -196,12 +234,19 @@ def test_mse_keeps_float32_and_checks_its_inputs():
     loss_fn = MSELoss()
     loss_fn(np.ones((2, 2), dtype=np.float32), np.zeros((2, 2)))
     assert loss_fn.backward().dtype == np.float32
-    with pytest.raises(ValueError, match=r"MSELoss: expected target of the prediction's shape \(2, 2\), got \(2,\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"MSELoss: expected target of the prediction's shape \(2, 2\), got \(2,\)",
+    ):
         loss_fn(np.ones((2, 2)), np.zeros(2))
     with pytest.raises(ValueError, match=r"MSELoss: got an empty prediction"):
         loss_fn(np.ones((0, 2)), np.zeros((0, 2)))
-    with pytest.raises(TypeError, match=r"MSELoss: expected target of a float dtype, got int64"):
+    with pytest.raises(
+        TypeError, match=r"MSELoss: expected target of a float dtype, got int64"
+    ):
         loss_fn(np.ones(2), np.array([1, 2]))
-    with pytest.raises(RuntimeError, match=r"MSELoss: backward\(\) called before forward\(\)"):
+    with pytest.raises(
+        RuntimeError, match=r"MSELoss: backward\(\) called before forward\(\)"
+    ):
         MSELoss().backward()
     assert repr(MSELoss("sum")) == "MSELoss(reduction='sum')"

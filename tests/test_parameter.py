@@ -18,7 +18,11 @@ def test_grad_starts_at_zero_with_the_shape_and_dtype_of_data(values, dtype):
     param = Parameter(values.astype(dtype))
     assert param.data.dtype == param.grad.dtype == dtype
     assert param.data.shape == param.grad.shape == values.shape
-    assert param.shape == values.shape and param.dtype == dtype and param.size == values.size
+    assert (
+        param.shape == values.shape
+        and param.dtype == dtype
+        and param.size == values.size
+    )
     assert not param.grad.any()
     np.testing.assert_array_equal(param.data, values.astype(dtype))
 
@@ -39,7 +43,10 @@ def test_dtype_argument_converts():
 
 @pytest.mark.parametrize("bad", [np.arange(3), np.array([True, False]), [1, 2, 3]])
 def test_non_float_data_is_refused_with_a_hint(bad):
-    with pytest.raises(TypeError, match=r"Parameter: expected a floating-point array, got dtype (int|bool).*np\.asarray"):
+    with pytest.raises(
+        TypeError,
+        match=r"Parameter: expected a floating-point array, got dtype (int|bool).*np\.asarray",
+    ):
         Parameter(bad)
 
 

@@ -11,7 +11,9 @@ from minitorch_np.layers.linear import Linear
 from minitorch_np.losses.softmax_cross_entropy import SoftmaxCrossEntropy
 
 
-def report_gradient(theta: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+def report_gradient(
+    theta: np.ndarray, x: np.ndarray, y: np.ndarray
+) -> tuple[float, np.ndarray]:
     """The loop as written in the report: theta is (K, n), x is (m, n), y is (m,).
 
         for i: p = softmax(theta @ x[i]); for j: grad[j] += (p[j] - [y[i] == j]) * x[i]

@@ -42,13 +42,20 @@ def test_image_mlp_with_flatten_contract_in_float32():
 
 def test_empty_and_nested_sequential_contract():
     check_layer(Sequential, batch_shapes(3))
-    check_layer(lambda rng: Sequential(Sequential(Tanh()), Sequential(Linear(3, 2, rng=rng))), batch_shapes(3))
+    check_layer(
+        lambda rng: Sequential(Sequential(Tanh()), Sequential(Linear(3, 2, rng=rng))),
+        batch_shapes(3),
+    )
 
 
 @given(x=float_arrays(batch_shapes(5)), seed=seeds)
 def test_backward_is_the_reversed_chain_of_the_children(x, seed):
     rng = np.random.default_rng(seed)
-    net = Sequential(Linear(5, 4, dtype=np.float64, rng=rng), ReLU(), Linear(4, 3, dtype=np.float64, rng=rng))
+    net = Sequential(
+        Linear(5, 4, dtype=np.float64, rng=rng),
+        ReLU(),
+        Linear(4, 3, dtype=np.float64, rng=rng),
+    )
     grad_y = rng.standard_normal((x.shape[0], 3))
     y = net(x)
     grad_x = net.backward(grad_y)
@@ -64,26 +71,37 @@ def test_backward_is_the_reversed_chain_of_the_children(x, seed):
         g = layer.backward(g)
     np.testing.assert_array_equal(y, h)
     np.testing.assert_array_equal(grad_x, g)
-    for ours, theirs in zip(net.parameters(), [p for t in twins for p in t.parameters()]):
+    for ours, theirs in zip(
+        net.parameters(), [p for t in twins for p in t.parameters()]
+    ):
         np.testing.assert_array_equal(ours.grad, theirs.grad)
 
 
 def test_forward_error_names_the_child_index_and_class():
     net = Sequential(Linear(4, 3, rng=0), ReLU(), Linear(5, 2, rng=0))
-    with pytest.raises(ValueError, match=r"^Sequential\[2\] \(Linear\) forward: Linear\(in_features=5.*"
-                       r"expected input of shape \(N, 5\), got \(2, 3\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"^Sequential\[2\] \(Linear\) forward: Linear\(in_features=5.*"
+        r"expected input of shape \(N, 5\), got \(2, 3\)",
+    ):
         net(np.zeros((2, 4), dtype=np.float32))
 
 
 def test_backward_error_names_the_child_and_nesting_is_visible():
     net = Sequential(ReLU(), Sequential(Linear(4, 3, rng=0)))
-    with pytest.raises(RuntimeError, match=r"^Sequential\[1\] \(Sequential\) backward: "
-                       r"Sequential\[0\] \(Linear\) backward: .*before forward"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"^Sequential\[1\] \(Sequential\) backward: "
+        r"Sequential\[0\] \(Linear\) backward: .*before forward",
+    ):
         net.backward(np.zeros((2, 3), dtype=np.float32))
     net(np.zeros((2, 4), dtype=np.float32))
-    with pytest.raises(ValueError, match=r"^Sequential\[1\] \(Sequential\) backward: "
-                       r"Sequential\[0\] \(Linear\) backward: .*expected grad_output of shape "
-                       r"\(2, 3\).*got \(2, 7\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"^Sequential\[1\] \(Sequential\) backward: "
+        r"Sequential\[0\] \(Linear\) backward: .*expected grad_output of shape "
+        r"\(2, 3\).*got \(2, 7\)",
+    ):
         net.backward(np.zeros((2, 7), dtype=np.float32))
 
 
@@ -103,16 +121,27 @@ def test_container_protocol_and_slicing():
     assert isinstance(head, Sequential) and list(head) == layers[:2]
     assert head.parameters()[0] is layers[0].weight
     assert net.append(Tanh()) is net and len(net) == 4
-    with pytest.raises(TypeError, match=r"Sequential: layer 4 must be a Layer, got ufunc"):
+    with pytest.raises(
+        TypeError, match=r"Sequential: layer 4 must be a Layer, got ufunc"
+    ):
         net.append(np.tanh)
 
 
 def test_float32_stays_float32_through_forward_backward_and_update():
     rng = np.random.default_rng(0)
-    net = Sequential(Flatten(), Linear(12, 8, rng=rng), ReLU(), Linear(8, 5, rng=rng), Sigmoid(),
-                     Linear(5, 3, rng=rng), Tanh())
+    net = Sequential(
+        Flatten(),
+        Linear(12, 8, rng=rng),
+        ReLU(),
+        Linear(8, 5, rng=rng),
+        Sigmoid(),
+        Linear(5, 3, rng=rng),
+        Tanh(),
+    )
     loss_fn = SoftmaxCrossEntropy()
-    optimizer = SGD(net.parameters(), lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-3)
+    optimizer = SGD(
+        net.parameters(), lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-3
+    )
     x = rng.standard_normal((6, 3, 4)).astype(np.float32)
     labels = rng.integers(0, 3, size=6)
     arrays = [(p.data, p.grad) for p in net.parameters()]
@@ -127,4 +156,7 @@ def test_float32_stays_float32_through_forward_backward_and_update():
     for param, (data, grad) in zip(net.parameters(), arrays):
         assert param.data is data and param.grad is grad  # updated in place
         assert param.data.dtype == param.grad.dtype == np.float32
-        assert optimizer.state[net.parameters().index(param)]["momentum_buffer"].dtype == np.float32
+        assert (
+            optimizer.state[net.parameters().index(param)]["momentum_buffer"].dtype
+            == np.float32
+        )

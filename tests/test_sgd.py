@@ -42,9 +42,13 @@ def test_momentum_and_nesterov_closed_forms_for_a_constant_gradient(w0, lr, m, n
     g = np.random.default_rng(seed).standard_normal(w0.shape)
     velocity_sum = sum(g * (1 - m**t) / (1 - m) for t in range(1, n + 1))
     heavy = run_constant_gradient(w0, g, n, lr=lr, momentum=m)
-    np.testing.assert_allclose(heavy.data, w0 - lr * velocity_sum, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(
+        heavy.data, w0 - lr * velocity_sum, rtol=1e-10, atol=1e-10
+    )
     nesterov = run_constant_gradient(w0, g, n, lr=lr, momentum=m, nesterov=True)
-    np.testing.assert_allclose(nesterov.data, w0 - lr * (n * g + m * velocity_sum), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(
+        nesterov.data, w0 - lr * (n * g + m * velocity_sum), rtol=1e-10, atol=1e-10
+    )
 
 
 def decay_only_matrix(lr: float, wd: float, m: float, nesterov: bool) -> np.ndarray:
@@ -54,22 +58,40 @@ def decay_only_matrix(lr: float, wd: float, m: float, nesterov: bool) -> np.ndar
     return np.array([[m, wd], [-lr * m, 1 - lr * wd]])
 
 
-@given(w0=vectors, lr=lrs, wd=st.floats(0.01, 2.0), m=st.sampled_from([0.0, 0.5, 0.9]),
-       nesterov=st.booleans(), n=steps)
+@given(
+    w0=vectors,
+    lr=lrs,
+    wd=st.floats(0.01, 2.0),
+    m=st.sampled_from([0.0, 0.5, 0.9]),
+    nesterov=st.booleans(),
+    n=steps,
+)
 def test_weight_decay_alone_follows_its_linear_recursion(w0, lr, wd, m, nesterov, n):
     """lr * wd <= 1 stays below every stability bound used here (the smallest,
     Nesterov with m = 0.9, is 2 * 1.9 / 2.8 = 1.36)."""
     nesterov = nesterov and m > 0
-    param = run_constant_gradient(w0, 0.0, n, lr=lr, weight_decay=wd, momentum=m, nesterov=nesterov)
+    param = run_constant_gradient(
+        w0, 0.0, n, lr=lr, weight_decay=wd, momentum=m, nesterov=nesterov
+    )
     power = np.linalg.matrix_power(decay_only_matrix(lr, wd, m, nesterov), n)
     np.testing.assert_allclose(param.data, power[1, 1] * w0, rtol=1e-10, atol=1e-12)
     if m == 0:
-        np.testing.assert_allclose(param.data, w0 * (1 - lr * wd) ** n, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(
+            param.data, w0 * (1 - lr * wd) ** n, rtol=1e-10, atol=1e-12
+        )
 
 
-@given(w0=vectors, lr=lrs, wd=st.floats(0.0, 1.0), m=st.sampled_from([0.0, 0.9]),
-       nesterov=st.booleans(), seed=st.integers(0, 2**32 - 1))
-def test_weight_decay_is_the_gradient_of_half_wd_squared_norm(w0, lr, wd, m, nesterov, seed):
+@given(
+    w0=vectors,
+    lr=lrs,
+    wd=st.floats(0.0, 1.0),
+    m=st.sampled_from([0.0, 0.9]),
+    nesterov=st.booleans(),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_weight_decay_is_the_gradient_of_half_wd_squared_norm(
+    w0, lr, wd, m, nesterov, seed
+):
     """SGD(weight_decay=wd) on gradient g == SGD(weight_decay=0) on g + wd * w."""
     nesterov = nesterov and m > 0
     rng = np.random.default_rng(seed)
@@ -96,7 +118,10 @@ def test_update_is_in_place_and_keeps_float32():
         assert p.data is data and p.grad is grad and p.data.dtype == np.float32
     assert all(s["momentum_buffer"].dtype == np.float32 for s in optimizer.state)
     optimizer.zero_grad()
-    assert all(p.grad is grad and not grad.any() for p, (_, grad) in zip(layer.parameters(), arrays))
+    assert all(
+        p.grad is grad and not grad.any()
+        for p, (_, grad) in zip(layer.parameters(), arrays)
+    )
 
 
 # ----------------------------------------------------------------- divergence guard
@@ -104,24 +129,35 @@ def test_update_is_in_place_and_keeps_float32():
     ("momentum", "nesterov", "bound"),
     [(0.0, False, 2.0), (0.9, False, 3.8), (0.5, True, 1.5)],
 )
-def test_decay_past_the_stability_bound_is_refused_with_the_reason(momentum, nesterov, bound):
+def test_decay_past_the_stability_bound_is_refused_with_the_reason(
+    momentum, nesterov, bound
+):
     param = Parameter(np.ones(2))
     wd = 1.0
-    SGD([param], lr=0.999 * bound, momentum=momentum, nesterov=nesterov, weight_decay=wd)
+    SGD(
+        [param], lr=0.999 * bound, momentum=momentum, nesterov=nesterov, weight_decay=wd
+    )
     with pytest.raises(ValueError) as error:
         SGD([param], lr=bound, momentum=momentum, nesterov=nesterov, weight_decay=wd)
     message = str(error.value)
-    assert f"lr * weight_decay = {bound} * 1.0 = {bound:g} must be below {bound:g}" in message
+    assert (
+        f"lr * weight_decay = {bound} * 1.0 = {bound:g} must be below {bound:g}"
+        in message
+    )
     assert "grow without bound" in message and "lower lr or weight_decay" in message
 
 
 def test_plain_lr_times_wd_of_two_is_refused():
-    with pytest.raises(ValueError, match=r"SGD: lr \* weight_decay = 0\.2 \* 10\.0 = 2 must be below 2"):
+    with pytest.raises(
+        ValueError, match=r"SGD: lr \* weight_decay = 0\.2 \* 10\.0 = 2 must be below 2"
+    ):
         SGD([Parameter(np.ones(1))], lr=0.2, weight_decay=10.0)
 
 
 @given(m=st.floats(0.0, 0.95), nesterov=st.booleans(), ratio=st.floats(0.5, 1.5))
-def test_stability_bound_is_where_the_decay_recursion_starts_to_grow(m, nesterov, ratio):
+def test_stability_bound_is_where_the_decay_recursion_starts_to_grow(
+    m, nesterov, ratio
+):
     """The spectral radius of the decay-only update is < 1 exactly below the bound."""
     nesterov = nesterov and m > 0
     bound = decay_stability_bound(m, nesterov)
@@ -139,33 +175,48 @@ def test_a_scheduler_raising_lr_past_the_bound_is_stopped_at_step():
     optimizer.step()
     optimizer.lr = 2.5
     before = param.data.copy()
-    with pytest.raises(ValueError, match=r"lr \* weight_decay = 2\.5 \* 1\.0 = 2\.5 must be below 2"):
+    with pytest.raises(
+        ValueError, match=r"lr \* weight_decay = 2\.5 \* 1\.0 = 2\.5 must be below 2"
+    ):
         optimizer.step()
     np.testing.assert_array_equal(param.data, before)
     assert optimizer.step_count == 1
     optimizer.lr = -0.1
-    with pytest.raises(ValueError, match=r"SGD: expected lr in \[0\.0, inf\], got -0\.1"):
+    with pytest.raises(
+        ValueError, match=r"SGD: expected lr in \[0\.0, inf\], got -0\.1"
+    ):
         optimizer.step()
     optimizer.momentum = 1.0
     optimizer.lr = 0.1
-    with pytest.raises(ValueError, match=r"SGD: expected momentum in \[0\.0, 1\.0\), got 1\.0"):
+    with pytest.raises(
+        ValueError, match=r"SGD: expected momentum in \[0\.0, 1\.0\), got 1\.0"
+    ):
         optimizer.step()
 
 
 # ----------------------------------------------------------------- construction and state
 def test_constructor_validation_messages():
     layer = Linear(2, 2, rng=0)
-    with pytest.raises(TypeError, match=r"SGD: expected an iterable of Parameters, got a Linear; pass model.parameters\(\)"):
+    with pytest.raises(
+        TypeError,
+        match=r"SGD: expected an iterable of Parameters, got a Linear; pass model.parameters\(\)",
+    ):
         SGD(layer, lr=0.1)
     with pytest.raises(ValueError, match=r"SGD: got an empty parameter list"):
         SGD([], lr=0.1)
-    with pytest.raises(ValueError, match=r"SGD: the same Parameter appears more than once"):
+    with pytest.raises(
+        ValueError, match=r"SGD: the same Parameter appears more than once"
+    ):
         SGD([layer.weight, layer.weight], lr=0.1)
-    with pytest.raises(TypeError, match=r"SGD: expected Parameter objects, got ndarray at index 0"):
+    with pytest.raises(
+        TypeError, match=r"SGD: expected Parameter objects, got ndarray at index 0"
+    ):
         SGD([np.zeros(2)], lr=0.1)
     with pytest.raises(ValueError, match=r"SGD: nesterov=True needs momentum > 0"):
         SGD(layer.parameters(), lr=0.1, nesterov=True)
-    with pytest.raises(ValueError, match=r"SGD: expected weight_decay in \[0\.0, inf\], got -1"):
+    with pytest.raises(
+        ValueError, match=r"SGD: expected weight_decay in \[0\.0, inf\], got -1"
+    ):
         SGD(layer.parameters(), lr=0.1, weight_decay=-1)
     with pytest.raises(TypeError, match=r"SGD: expected lr to be a number, got '0.1'"):
         SGD(layer.parameters(), lr="0.1")
@@ -186,7 +237,9 @@ def train_steps(layer: Linear, optimizer: SGD, seed: int, n: int) -> None:
 
 def test_state_dict_round_trip_resumes_exactly():
     original = Linear(3, 2, rng=0)
-    optimizer = SGD(original.parameters(), lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-3)
+    optimizer = SGD(
+        original.parameters(), lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-3
+    )
     train_steps(original, optimizer, seed=1, n=3)
     model_state, optimizer_state = original.state_dict(), optimizer.state_dict()
     assert optimizer_state["type"] == "SGD" and optimizer_state["step_count"] == 3
@@ -213,12 +266,19 @@ def test_load_state_dict_refuses_mismatches_and_keeps_its_settings():
         other.load_state_dict({**state, "type": "Adam"})
     with pytest.raises(ValueError, match=r"expected state for 1 parameters, got 2"):
         SGD([Parameter(np.zeros(3))], lr=0.1).load_state_dict(state)
-    with pytest.raises(ValueError, match=r"buffer 'momentum_buffer' of parameter 0 expected shape \(2, 3\)"):
-        other.load_state_dict({**state, "state": [{"momentum_buffer": np.zeros(3)}, {}]})
+    with pytest.raises(
+        ValueError,
+        match=r"buffer 'momentum_buffer' of parameter 0 expected shape \(2, 3\)",
+    ):
+        other.load_state_dict(
+            {**state, "state": [{"momentum_buffer": np.zeros(3)}, {}]}
+        )
     with pytest.raises(ValueError, match=r"unknown hyperparameters \['beta'\]"):
         other.load_state_dict({**state, "hyperparameters": {"beta": 0.9}})
     stable = {**state["hyperparameters"], "lr": 1.0, "weight_decay": 0.0}
     other.load_state_dict({**state, "hyperparameters": stable})
     with pytest.raises(ValueError, match=r"must be below"):
-        other.load_state_dict({**state, "hyperparameters": {"lr": 1.0, "weight_decay": 5.0}})
+        other.load_state_dict(
+            {**state, "hyperparameters": {"lr": 1.0, "weight_decay": 5.0}}
+        )
     assert other.hyperparameters() == stable  # the refused load changed nothing

@@ -25,7 +25,9 @@ GUIDE = Path(__file__).resolve().parents[1] / "docs" / "custom_layer.md"
 class ScaleShift(Layer):
     """y = x * gain + shift per feature, with a selectable planted bug."""
 
-    def __init__(self, features: int, rng: np.random.Generator, bug: str | None = None) -> None:
+    def __init__(
+        self, features: int, rng: np.random.Generator, bug: str | None = None
+    ) -> None:
         super().__init__()
         self.gain = Parameter(rng.uniform(0.5, 2.0, features).astype(np.float32))
         self.shift = Parameter(rng.standard_normal(features).astype(np.float32))
@@ -70,26 +72,41 @@ def test_a_correct_layer_passes():
     [
         (
             "gain_off_by_one_percent",
-            r"backward disagrees with float64 finite differences in train mode"
-            r"[\s\S]*worst relative error 0\.0099 .* in 'gain'",
+            (
+                r"backward disagrees with float64 finite differences in train mode"
+                r"[\s\S]*worst relative error 0\.0099 .* in 'gain'"
+            ),
         ),
-        ("assigns_grad", r"parameter 'gain': \.data/\.grad were replaced by new arrays; update them in place"),
-        ("overwrites_grad", r"parameter 'gain': after two backward\(\) calls grad is not twice .* must ADD"),
+        (
+            "assigns_grad",
+            r"parameter 'gain': \.data/\.grad were replaced by new arrays; update them in place",
+        ),
+        (
+            "overwrites_grad",
+            r"parameter 'gain': after two backward\(\) calls grad is not twice .* must ADD",
+        ),
         ("promotes_dtype", r"forward turned a float32 input into a float64 output"),
         ("mutates_input", r"forward modified its input x in place"),
         ("mutates_grad_output", r"backward modified grad_output \(dL/dy\) in place"),
     ],
 )
 def test_each_planted_bug_fails_with_a_message_that_names_it(bug, expected):
-    with pytest.raises(AssertionError, match=r"check_layer\(ScaleShift\(\)\): " + expected):
+    with pytest.raises(
+        AssertionError, match=r"check_layer\(ScaleShift\(\)\): " + expected
+    ):
         check_layer(scale_shift(bug), batch_shapes(3), max_examples=10)
 
 
 def test_the_gradient_failure_names_the_parameter_and_its_worst_relative_error():
     with pytest.raises(AssertionError) as error:
-        check_layer(scale_shift("gain_off_by_one_percent"), batch_shapes(3), max_examples=10)
+        check_layer(
+            scale_shift("gain_off_by_one_percent"), batch_shapes(3), max_examples=10
+        )
     first_lines = str(error.value).splitlines()[:2]
-    assert "gradcheck FAILED: worst relative error 0.0099 (tolerance 1e-06) in 'gain' at index" in first_lines[1]
+    assert (
+        "gradcheck FAILED: worst relative error 0.0099 (tolerance 1e-06) in 'gain' at index"
+        in first_lines[1]
+    )
 
 
 # ----------------------------------------------------------------- train/eval, batch, determinism
@@ -126,26 +143,36 @@ class GlobalNoise(Layer):
     """Draws from fresh OS entropy at each forward: not reproducible."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        return x + np.random.default_rng().standard_normal(x.shape).astype(x.dtype) * 1e-3
+        return (
+            x + np.random.default_rng().standard_normal(x.shape).astype(x.dtype) * 1e-3
+        )
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
         return grad_output
 
 
 def test_a_layer_that_differs_in_eval_mode_must_declare_it():
-    with pytest.raises(AssertionError, match=r"eval-mode output differs from train-mode output.*same_in_eval=False"):
+    with pytest.raises(
+        AssertionError,
+        match=r"eval-mode output differs from train-mode output.*same_in_eval=False",
+    ):
         check_layer(Mask, batch_shapes(3), max_examples=10)
     check_layer(Mask, batch_shapes(3), same_in_eval=False)
 
 
 def test_a_layer_that_mixes_samples_must_declare_it():
-    with pytest.raises(AssertionError, match=r"sample \d run alone gives a different output.*batch_independent=False"):
+    with pytest.raises(
+        AssertionError,
+        match=r"sample \d run alone gives a different output.*batch_independent=False",
+    ):
         check_layer(Center, batch_shapes(3), max_examples=10)
     check_layer(Center, batch_shapes(3), batch_independent=False)
 
 
 def test_an_irreproducible_layer_fails_determinism():
-    with pytest.raises(AssertionError, match=r"two identical layers gave different outputs"):
+    with pytest.raises(
+        AssertionError, match=r"two identical layers gave different outputs"
+    ):
         check_layer(GlobalNoise, batch_shapes(2), max_examples=5)
 
 
@@ -186,13 +213,18 @@ class StubbornTrain(Layer):
 
 
 def test_unregistered_sub_layers_are_reported():
-    with pytest.raises(AssertionError, match=r"Linear\(in_features=3.*held in ListHolder\.blocks \(a list\) "
-                       r"is not registered"):
+    with pytest.raises(
+        AssertionError,
+        match=r"Linear\(in_features=3.*held in ListHolder\.blocks \(a list\) "
+        r"is not registered",
+    ):
         check_layer(ListHolder, batch_shapes(3), max_examples=3)
 
 
 def test_train_eval_must_reach_children():
-    with pytest.raises(AssertionError, match=r"train\(False\) did not reach sub-layers \['Tanh'\]"):
+    with pytest.raises(
+        AssertionError, match=r"train\(False\) did not reach sub-layers \['Tanh'\]"
+    ):
         check_layer(StubbornTrain, batch_shapes(3), max_examples=3)
 
 
@@ -222,11 +254,21 @@ class Reciprocal(Layer):
 
 
 def test_avoid_kinks_keeps_inputs_off_a_kink_anywhere():
-    check_layer(ClipAtOne, array_shapes(max_dims=2), elements=(0.99, 1.01), avoid_kinks=(1.0,), kink_margin=1e-3)
+    check_layer(
+        ClipAtOne,
+        array_shapes(max_dims=2),
+        elements=(0.99, 1.01),
+        avoid_kinks=(1.0,),
+        kink_margin=1e-3,
+    )
 
 
 def test_input_filter_discards_inputs():
-    check_layer(Reciprocal, array_shapes(max_dims=2), input_filter=lambda x: bool(np.all(np.abs(x) > 0.5)))
+    check_layer(
+        Reciprocal,
+        array_shapes(max_dims=2),
+        input_filter=lambda x: bool(np.all(np.abs(x) > 0.5)),
+    )
 
 
 def test_every_factory_form_and_a_fixed_shape():
@@ -244,13 +286,23 @@ def test_every_factory_form_and_a_fixed_shape():
 
 
 def test_bad_arguments_are_explained():
-    with pytest.raises(TypeError, match=r"make_layer must return a minitorch_np Layer, got ndarray"):
+    with pytest.raises(
+        TypeError, match=r"make_layer must return a minitorch_np Layer, got ndarray"
+    ):
         check_layer(lambda: np.zeros(3), (2, 3), max_examples=1)
-    with pytest.raises(TypeError, match=r"make_layer must take no argument, \(rng\) or \(rng, input_shape\)"):
+    with pytest.raises(
+        TypeError,
+        match=r"make_layer must take no argument, \(rng\) or \(rng, input_shape\)",
+    ):
         check_layer(lambda a, b, c: Tanh(), (2, 3))
-    with pytest.raises(TypeError, match=r"expected a shape tuple such as \(4, 3\) or a hypothesis strategy"):
+    with pytest.raises(
+        TypeError,
+        match=r"expected a shape tuple such as \(4, 3\) or a hypothesis strategy",
+    ):
         check_layer(Tanh, "2x3")
-    with pytest.raises(ValueError, match=r"float_arrays: expected finite low < high, got low=1, high=0"):
+    with pytest.raises(
+        ValueError, match=r"float_arrays: expected finite low < high, got low=1, high=0"
+    ):
         check_layer(Tanh, (2, 3), elements=(1, 0))
 
 
@@ -265,11 +317,22 @@ def test_array_shapes(shape):
     assert 2 <= len(shape) <= 3 and all(2 <= side <= 5 for side in shape)
 
 
-@given(x=float_arrays(array_shapes(), low=-1.0, high=1.0, dtype=np.float32, avoid=(0.0, 0.5), margin=0.1))
+@given(
+    x=float_arrays(
+        array_shapes(),
+        low=-1.0,
+        high=1.0,
+        dtype=np.float32,
+        avoid=(0.0, 0.5),
+        margin=0.1,
+    )
+)
 def test_float_arrays_respect_range_dtype_and_kinks(x):
     assert x.dtype == np.float32
     assert np.all(x >= -1.0) and np.all(x <= 1.0)
-    assert np.all(np.abs(x) >= np.float32(0.1)) and np.all(np.abs(x - 0.5) >= np.float32(0.1) - 1e-7)
+    assert np.all(np.abs(x) >= np.float32(0.1)) and np.all(
+        np.abs(x - 0.5) >= np.float32(0.1) - 1e-7
+    )
 
 
 @given(data=st.data())
@@ -284,8 +347,14 @@ def test_missing_hypothesis_names_the_extra(monkeypatch):
 
     monkeypatch.setitem(sys.modules, "hypothesis", None)
     monkeypatch.setitem(sys.modules, "hypothesis.strategies", None)
-    for call in (lambda: testing.batch_shapes(3), lambda: testing.check_layer(Tanh, (2, 3))):
-        with pytest.raises(ImportError, match=r'needs the hypothesis package.*pip install "minitorch_np\[test\]"'):
+    for call in (
+        lambda: testing.batch_shapes(3),
+        lambda: testing.check_layer(Tanh, (2, 3)),
+    ):
+        with pytest.raises(
+            ImportError,
+            match=r'needs the hypothesis package.*pip install "minitorch_np\[test\]"',
+        ):
             call()
 
 
@@ -293,7 +362,9 @@ def test_missing_hypothesis_names_the_extra(monkeypatch):
 def test_the_custom_layer_guide_runs(capsys):
     """Executes every ```python block of docs/custom_layer.md, in order, in one
     namespace (the guide says its blocks form one script)."""
-    blocks = re.findall(r"^```python\n(.*?)^```", GUIDE.read_text(), flags=re.DOTALL | re.MULTILINE)
+    blocks = re.findall(
+        r"^```python\n(.*?)^```", GUIDE.read_text(), flags=re.DOTALL | re.MULTILINE
+    )
     assert len(blocks) >= 5
     namespace: dict[str, object] = {"__name__": "custom_layer_guide"}
     for number, block in enumerate(blocks, start=1):
