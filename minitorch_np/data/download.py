@@ -17,7 +17,7 @@ from typing import BinaryIO
 
 from tqdm import tqdm
 
-from ._atomic import atomic_write
+from minitorch_np._atomic import atomic_write
 
 __all__ = ["MIRRORS_ENV", "DownloadError", "download_file", "mirror_urls", "resolve_mirrors"]
 

@@ -21,7 +21,7 @@ from typing import BinaryIO, Union
 import numpy as np
 from numpy.typing import DTypeLike
 
-from ._atomic import atomic_write
+from minitorch_np._atomic import atomic_write
 
 __all__ = ["IDX_DTYPES", "decode_idx", "encode_idx", "idx_magic", "read_idx", "read_payload", "write_idx"]
 

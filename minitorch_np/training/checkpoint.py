@@ -24,27 +24,26 @@ A bit-generator state is ``Generator.bit_generator.state`` (for the default
 PCG64: two 128-bit integers, which Python's json keeps exactly); array fields
 of other bit generators are written as ``{"__ndarray__": [...], "dtype": ...}``.
 
-Files are written atomically: into a temporary file in the same folder,
-flushed to disk (fsync), then renamed over the destination with
-``os.replace``. A failure at any point leaves the previous file untouched and
-removes the temporary file.
+Files are written atomically (`minitorch_np._atomic`): into a temporary file
+in the same folder, flushed to disk (fsync), then renamed over the destination
+with ``os.replace``. A failure at any point leaves the previous file untouched
+and removes the temporary file.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import uuid
 import warnings
 import zipfile
-from collections.abc import Callable, Iterator
-from contextlib import suppress
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Union
+from typing import Any, Union
 
 import numpy as np
 
+from minitorch_np._atomic import atomic_write
 from minitorch_np._version import __version__
 from minitorch_np.layers.layer import Layer
 from minitorch_np.optim.optimizer import Optimizer
@@ -122,7 +121,9 @@ def save_checkpoint(
             arrays.update((f"optimizer/{index}/{name}", value) for name, value in buffers.items())
     arrays["metadata"] = np.array(_dump_json(metadata))
     destination = Path(path)
-    _write_atomically(destination, lambda file: np.savez(file, **arrays))  # type: ignore[arg-type]
+    with atomic_write(destination) as (file, _):
+        # (numpy's stubs read **arrays as if it could hold allow_pickle: bool)
+        np.savez(file, **arrays)  # type: ignore[arg-type]
     return destination
 
 
@@ -139,39 +140,6 @@ def _dump_json(metadata: dict[str, Any]) -> str:
             f"save_checkpoint: the metadata (optimizer hyperparameters, scheduler state, "
             f"history) must be JSON-serialisable: {error}"
         ) from error
-
-
-def _write_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
-    """Call ``write(file)`` on a temporary file next to ``path``, fsync it, then
-    rename it to ``path``. On any exception the temporary file is removed and
-    ``path`` keeps its previous content."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    descriptor = os.open(temporary, flags, 0o666)
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            write(file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with suppress(OSError):
-            os.unlink(temporary)
-        raise
-    _fsync_folder(path.parent)
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make the rename itself durable (POSIX); a no-op where folders cannot be opened."""
-    try:
-        descriptor = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        with suppress(OSError):
-            os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
 
 
 # ---------------------------------------------------------------------- load
