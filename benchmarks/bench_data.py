@@ -49,14 +49,18 @@ def timings(fn: Callable[[], object], repeats: int) -> list[float]:
 
 
 def report(label: str, seconds: list[float]) -> None:
-    print(f"{label:<48} median {statistics.median(seconds) * 1e3:8.1f} ms   best {min(seconds) * 1e3:8.1f} ms")
+    print(
+        f"{label:<48} median {statistics.median(seconds) * 1e3:8.1f} ms   best {min(seconds) * 1e3:8.1f} ms"
+    )
 
 
 def mnist_folder() -> Path:
     for loc in search_locations(MNIST.name):
         if all((loc.folder / f.filename).is_file() for f in MNIST.files):
             return loc.folder
-    sys.exit("MNIST not found: set MINITORCH_NP_DATA to a folder with mnist/ (e.g. ../shared/data)")
+    sys.exit(
+        "MNIST not found: set MINITORCH_NP_DATA to a folder with mnist/ (e.g. ../shared/data)"
+    )
 
 
 COLD_SCRIPT = """
@@ -76,7 +80,11 @@ def cold_load(folder: Path, repeats: int) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             shutil.copytree(folder, Path(tmp) / MNIST.name)
             result = subprocess.run(
-                [sys.executable, "-c", COLD_SCRIPT, tmp], capture_output=True, text=True, check=True, env=_env()
+                [sys.executable, "-c", COLD_SCRIPT, tmp],
+                capture_output=True,
+                text=True,
+                check=True,
+                env=_env(),
             )
             t_import, t_load = map(float, result.stdout.split())
             imports.append(t_import)
@@ -88,7 +96,9 @@ def cold_load(folder: Path, repeats: int) -> None:
 def _env() -> dict[str, str]:
     """This environment, with the imported package first on the child's path."""
     package_root = str(Path(minitorch_np.data.__file__).resolve().parents[2])
-    path = os.pathsep.join(p for p in [package_root, os.environ.get("PYTHONPATH", "")] if p)
+    path = os.pathsep.join(
+        p for p in [package_root, os.environ.get("PYTHONPATH", "")] if p
+    )
     return {**os.environ, "PYTHONPATH": path}
 
 
@@ -107,7 +117,10 @@ def epoch(x: np.ndarray, y: np.ndarray, repeats: int) -> None:
         for _xb, _yb in loader:
             pass
 
-    report(f"DataLoader epoch, batch {BATCH} ({len(loader)} batches)", timings(run, repeats))
+    report(
+        f"DataLoader epoch, batch {BATCH} ({len(loader)} batches)",
+        timings(run, repeats),
+    )
 
 
 def gathers(x: np.ndarray, y: np.ndarray, repeats: int) -> None:
@@ -153,11 +166,15 @@ def gathers(x: np.ndarray, y: np.ndarray, repeats: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     folder = mnist_folder()
-    print(f"MNIST from {folder}; numpy {np.__version__}; python {sys.version.split()[0]}")
+    print(
+        f"MNIST from {folder}; numpy {np.__version__}; python {sys.version.split()[0]}"
+    )
     cold_load(folder, args.repeats)
     x, y = warm_load(folder, args.repeats)
     epoch(x, y, args.repeats)

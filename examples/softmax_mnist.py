@@ -33,17 +33,26 @@ from minitorch_np.optim.lr_scheduler import CosineAnnealingLR  # noqa: E402
 from minitorch_np.training import ModelCheckpoint, Trainer  # noqa: E402
 
 REPORT = "report: 91.5% in 2102 s"
-VALIDATION_SIZE = 5000  # the last 5000 training images check progress; the test set is used once
+VALIDATION_SIZE = (
+    5000  # the last 5000 training images check progress; the test set is used once
+)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--lr", type=float, default=0.1, help="initial learning rate (cosine decay to 0)")
+    parser.add_argument(
+        "--lr",
+        type=float,
+        default=0.1,
+        help="initial learning rate (cosine decay to 0)",
+    )
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--momentum", type=float, default=0.9)
     parser.add_argument("--weight-decay", type=float, default=0.0)
-    parser.add_argument("--seed", type=int, default=0, help="seed of the shuffling order")
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of the shuffling order"
+    )
     parser.add_argument(
         "--data", default=None,
         help="folder with mnist/ (default: $MINITORCH_NP_DATA, then the library's lookup)",
@@ -52,20 +61,29 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--checkpoint", metavar="PATH",
         help="save a checkpoint after every epoch; resume from it if the file exists",
     )  # fmt: skip
-    parser.add_argument("--plot", metavar="PNG", help="save loss/accuracy curves (needs matplotlib)")
+    parser.add_argument(
+        "--plot", metavar="PNG", help="save loss/accuracy curves (needs matplotlib)"
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> float:
     args = parse_args(argv)
-    start = time.perf_counter()  # the reported time covers data loading, training and testing
+    start = (
+        time.perf_counter()
+    )  # the reported time covers data loading, training and testing
     x, y = load_mnist("train", root=args.data)
     x_test, y_test = load_mnist("test", root=args.data)
     x_train, y_train = x[:-VALIDATION_SIZE], y[:-VALIDATION_SIZE]
     x_val, y_val = x[-VALIDATION_SIZE:], y[-VALIDATION_SIZE:]
 
     model = Sequential(Linear(784, 10, init="zeros"))
-    optimizer = SGD(model.parameters(), lr=args.lr, momentum=args.momentum, weight_decay=args.weight_decay)
+    optimizer = SGD(
+        model.parameters(),
+        lr=args.lr,
+        momentum=args.momentum,
+        weight_decay=args.weight_decay,
+    )
     scheduler = CosineAnnealingLR(optimizer, T_max=args.epochs)
     trainer = Trainer(model, SoftmaxCrossEntropy(), optimizer, scheduler=scheduler)
     loader = DataLoader(x_train, y_train, batch_size=args.batch_size, rng=args.seed)
@@ -78,7 +96,11 @@ def main(argv: list[str] | None = None) -> float:
             resume_from = args.checkpoint
             print(f"resuming from {args.checkpoint}")
     history = trainer.fit(
-        loader, args.epochs, val_data=(x_val, y_val), callbacks=callbacks, resume_from=resume_from
+        loader,
+        args.epochs,
+        val_data=(x_val, y_val),
+        callbacks=callbacks,
+        resume_from=resume_from,
     )
     test_accuracy = trainer.evaluate(x_test, y_test)["acc"]
 

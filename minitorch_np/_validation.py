@@ -53,7 +53,9 @@ def check_number(
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{owner}: expected {name} to be a number, got {value!r}")
     number = float(value)
-    too_low = low is not None and (number < low or (not low_inclusive and number == low))
+    too_low = low is not None and (
+        number < low or (not low_inclusive and number == low)
+    )
     too_high = high is not None and (
         number > high or (not high_inclusive and number == high)
     )

@@ -21,7 +21,9 @@ Initializer = Callable[[tuple[int, int], np.random.Generator, DTypeLike], np.nda
 
 
 def _normal(std_of: Callable[[int, int], float]) -> Initializer:
-    def init(shape: tuple[int, int], rng: np.random.Generator, dtype: DTypeLike) -> np.ndarray:
+    def init(
+        shape: tuple[int, int], rng: np.random.Generator, dtype: DTypeLike
+    ) -> np.ndarray:
         fan_out, fan_in = shape
         return (rng.standard_normal(shape) * std_of(fan_in, fan_out)).astype(dtype)
 
@@ -29,7 +31,9 @@ def _normal(std_of: Callable[[int, int], float]) -> Initializer:
 
 
 def _uniform(bound_of: Callable[[int, int], float]) -> Initializer:
-    def init(shape: tuple[int, int], rng: np.random.Generator, dtype: DTypeLike) -> np.ndarray:
+    def init(
+        shape: tuple[int, int], rng: np.random.Generator, dtype: DTypeLike
+    ) -> np.ndarray:
         fan_out, fan_in = shape
         bound = bound_of(fan_in, fan_out)
         return rng.uniform(-bound, bound, size=shape).astype(dtype)
@@ -37,7 +41,9 @@ def _uniform(bound_of: Callable[[int, int], float]) -> Initializer:
     return init
 
 
-def zeros(shape: tuple[int, int], rng: np.random.Generator, dtype: DTypeLike) -> np.ndarray:
+def zeros(
+    shape: tuple[int, int], rng: np.random.Generator, dtype: DTypeLike
+) -> np.ndarray:
     return np.zeros(shape, dtype=dtype)
 
 
@@ -45,7 +51,9 @@ INITIALIZERS: dict[str, Initializer] = {
     "he_normal": _normal(lambda fan_in, fan_out: np.sqrt(2.0 / fan_in)),
     "he_uniform": _uniform(lambda fan_in, fan_out: np.sqrt(6.0 / fan_in)),
     "xavier_normal": _normal(lambda fan_in, fan_out: np.sqrt(2.0 / (fan_in + fan_out))),
-    "xavier_uniform": _uniform(lambda fan_in, fan_out: np.sqrt(6.0 / (fan_in + fan_out))),
+    "xavier_uniform": _uniform(
+        lambda fan_in, fan_out: np.sqrt(6.0 / (fan_in + fan_out))
+    ),
     "lecun_normal": _normal(lambda fan_in, fan_out: np.sqrt(1.0 / fan_in)),
     "zeros": zeros,
 }

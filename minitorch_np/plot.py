@@ -81,12 +81,16 @@ def _new_figure(saving: bool) -> Any:
         raise ImportError(f"plot_history needs matplotlib: {INSTALL_HINT}") from error
 
 
-def _draw_panel(axes: Any, columns: Mapping[str, Sequence[float]], name: str, label: str) -> None:
+def _draw_panel(
+    axes: Any, columns: Mapping[str, Sequence[float]], name: str, label: str
+) -> None:
     for prefix, kind in (("", "train"), ("val_", "validation")):
         values = columns.get(prefix + name)
         if values:
             epochs = range(1, len(values) + 1)
-            axes.plot(epochs, values, marker="o" if len(values) <= 30 else None, label=kind)
+            axes.plot(
+                epochs, values, marker="o" if len(values) <= 30 else None, label=kind
+            )
     axes.set_xlabel("epoch")
     axes.set_ylabel(label)
     axes.grid(True, alpha=0.3)

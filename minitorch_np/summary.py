@@ -50,7 +50,9 @@ def summary(model: Layer, input_shape: int | Sequence[int]) -> str:
                 f"summary: layer {name} ({type(layer).__name__}) failed on an input of "
                 f"shape {_batch_shape(x)} (a probe batch of {_PROBE_BATCH}): {error}"
             ) from error
-        rows.append((f"{name} ({type(layer).__name__})", _batch_shape(x), _count_all(layer)))
+        rows.append(
+            (f"{name} ({type(layer).__name__})", _batch_shape(x), _count_all(layer))
+        )
     trainable = model.num_parameters()
     non_trainable = _count_buffers(model)
     return _format_table(type(model).__name__, rows, trainable, non_trainable)
@@ -109,7 +111,10 @@ def _check_input_shape(input_shape: object) -> tuple[int, ...]:
 
 
 def _format_table(
-    model_name: str, rows: list[tuple[str, str, int]], trainable: int, non_trainable: int
+    model_name: str,
+    rows: list[tuple[str, str, int]],
+    trainable: int,
+    non_trainable: int,
 ) -> str:
     cells = [_HEADERS, *((name, shape, f"{count:,}") for name, shape, count in rows)]
     widths = [max(len(row[column]) for row in cells) + 4 for column in range(3)]

@@ -24,7 +24,9 @@ def quadratic_grad(w: np.ndarray) -> np.ndarray:
     return (CURVATURE * (w.astype(np.float64) - TARGET)).astype(w.dtype)
 
 
-def run(optimizer_class, steps: int, dtype=np.float64, **kwargs) -> tuple[Parameter, object]:
+def run(
+    optimizer_class, steps: int, dtype=np.float64, **kwargs
+) -> tuple[Parameter, object]:
     param = Parameter(START, dtype=dtype)
     optimizer = optimizer_class([param], **kwargs)
     for _ in range(steps):
@@ -33,7 +35,9 @@ def run(optimizer_class, steps: int, dtype=np.float64, **kwargs) -> tuple[Parame
     return param, optimizer
 
 
-def adam_reference(steps, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled=False):
+def adam_reference(
+    steps, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled=False
+):
     """The textbook algorithm, written out with fresh arrays at every step."""
     beta1, beta2 = betas
     w = START.copy()
@@ -95,7 +99,9 @@ def test_adam_hand_computed_second_step():
 @settings(max_examples=40, deadline=None)
 @given(
     grads=st.lists(
-        st.floats(min_value=-1e3, max_value=1e3, allow_nan=False).filter(lambda g: abs(g) > 1e-3),
+        st.floats(min_value=-1e3, max_value=1e3, allow_nan=False).filter(
+            lambda g: abs(g) > 1e-3
+        ),
         min_size=1,
         max_size=6,
     ),
@@ -135,7 +141,10 @@ def test_adam_converges_on_the_quadratic():
 @pytest.mark.parametrize("optimizer_class", [Adam, AdamW])
 def test_lr_zero_leaves_parameters_bit_identical(optimizer_class):
     rng = np.random.default_rng(0)
-    params = [Parameter(rng.standard_normal(shape), dtype=np.float32) for shape in [(3, 4), (4,)]]
+    params = [
+        Parameter(rng.standard_normal(shape), dtype=np.float32)
+        for shape in [(3, 4), (4,)]
+    ]
     before = [p.data.tobytes() for p in params]
     optimizer = optimizer_class(params, lr=0.0, weight_decay=0.1)
     for _ in range(5):
@@ -176,7 +185,10 @@ def quadratic_like_grad(w, rng):
 )
 def test_state_dict_resumes_bit_identically(optimizer_class, kwargs):
     init = np.random.default_rng(1)
-    start = [init.standard_normal((3, 4)).astype(np.float32), init.standard_normal(4).astype(np.float32)]
+    start = [
+        init.standard_normal((3, 4)).astype(np.float32),
+        init.standard_normal(4).astype(np.float32),
+    ]
 
     params = [Parameter(w) for w in start]
     optimizer = optimizer_class(params, **kwargs)
@@ -189,12 +201,18 @@ def test_state_dict_resumes_bit_identically(optimizer_class, kwargs):
     _training_run(optimizer, params, 3, noise)
     saved_state = optimizer.state_dict()
     saved_weights = [p.data.copy() for p in params]
-    _training_run(optimizer, params, 2, np.random.default_rng(99))  # mutate after saving
+    _training_run(
+        optimizer, params, 2, np.random.default_rng(99)
+    )  # mutate after saving
 
     # A fresh optimizer with other hyperparameters; scalars survive JSON.
     resumed_params = [Parameter(w) for w in saved_weights]
-    resumed = optimizer_class(resumed_params, lr=0.5, betas=(0.1, 0.2), weight_decay=0.0)
-    saved_state["hyperparameters"] = json.loads(json.dumps(saved_state["hyperparameters"]))
+    resumed = optimizer_class(
+        resumed_params, lr=0.5, betas=(0.1, 0.2), weight_decay=0.0
+    )
+    saved_state["hyperparameters"] = json.loads(
+        json.dumps(saved_state["hyperparameters"])
+    )
     resumed.load_state_dict(saved_state)
     assert resumed.betas == tuple(kwargs["betas"])
     assert resumed.step_count == 3

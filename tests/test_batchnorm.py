@@ -14,7 +14,9 @@ from minitorch_np.testing import batch_shapes, check_layer
 
 def batch(n=8, c=3, seed=0, dtype=np.float32):
     rng = np.random.default_rng(seed)
-    return (rng.standard_normal((n, c)) * [1.0, 3.0, 0.5][:c] + [0.0, 5.0, -2.0][:c]).astype(dtype)
+    return (
+        rng.standard_normal((n, c)) * [1.0, 3.0, 0.5][:c] + [0.0, 5.0, -2.0][:c]
+    ).astype(dtype)
 
 
 def randomised_affine(layer, rng):
@@ -26,11 +28,16 @@ def randomised_affine(layer, rng):
 
 def test_initial_parameters_and_buffers():
     layer = BatchNorm1d(4)
-    assert np.array_equal(layer.weight.data, np.ones(4)) and layer.weight.dtype == np.float32
+    assert (
+        np.array_equal(layer.weight.data, np.ones(4))
+        and layer.weight.dtype == np.float32
+    )
     assert np.array_equal(layer.bias.data, np.zeros(4))
     assert np.array_equal(layer.running_mean, np.zeros(4))
     assert np.array_equal(layer.running_var, np.ones(4))
-    assert layer.num_batches_tracked.dtype == np.int64 and layer.num_batches_tracked == 0
+    assert (
+        layer.num_batches_tracked.dtype == np.int64 and layer.num_batches_tracked == 0
+    )
     assert list(layer.state_dict()) == [
         "weight",
         "bias",
@@ -50,10 +57,14 @@ def test_train_mode_normalises_with_the_biased_batch_variance():
 
 def test_affine_parameters_scale_and_shift():
     x = batch(dtype=np.float64)
-    layer = randomised_affine(BatchNorm1d(3, dtype=np.float64), np.random.default_rng(0))
+    layer = randomised_affine(
+        BatchNorm1d(3, dtype=np.float64), np.random.default_rng(0)
+    )
     plain = BatchNorm1d(3, affine=False, dtype=np.float64)
     np.testing.assert_allclose(
-        layer.forward(x), plain.forward(x) * layer.weight.data + layer.bias.data, rtol=1e-12
+        layer.forward(x),
+        plain.forward(x) * layer.weight.data + layer.bias.data,
+        rtol=1e-12,
     )
 
 
@@ -76,7 +87,9 @@ def test_momentum_none_is_a_cumulative_average():
     batches = [batch(n=6, seed=seed, dtype=np.float64) for seed in range(5)]
     for x in batches:
         layer.forward(x)
-    np.testing.assert_allclose(layer.running_mean, np.mean([x.mean(0) for x in batches], 0), rtol=1e-12)
+    np.testing.assert_allclose(
+        layer.running_mean, np.mean([x.mean(0) for x in batches], 0), rtol=1e-12
+    )
     np.testing.assert_allclose(
         layer.running_var, np.mean([x.var(0, ddof=1) for x in batches], 0), rtol=1e-12
     )
@@ -93,7 +106,9 @@ def test_running_buffers_are_updated_in_place():
 
 
 def test_eval_mode_uses_running_statistics_and_changes_nothing():
-    layer = randomised_affine(BatchNorm1d(3, dtype=np.float64), np.random.default_rng(1))
+    layer = randomised_affine(
+        BatchNorm1d(3, dtype=np.float64), np.random.default_rng(1)
+    )
     for seed in range(3):
         layer.forward(batch(seed=seed, dtype=np.float64))
     layer.eval()
@@ -101,13 +116,17 @@ def test_eval_mode_uses_running_statistics_and_changes_nothing():
     x = batch(n=1, seed=9, dtype=np.float64)  # a single sample is fine in eval mode
     y = layer.forward(x)
     expected = (x - layer.running_mean) / np.sqrt(layer.running_var + layer.eps)
-    np.testing.assert_allclose(y, expected * layer.weight.data + layer.bias.data, rtol=1e-12)
+    np.testing.assert_allclose(
+        y, expected * layer.weight.data + layer.bias.data, rtol=1e-12
+    )
     after = layer.state_dict()
     assert all(np.array_equal(before[key], after[key]) for key in before)
 
 
 def test_eval_backward_is_the_affine_map():
-    layer = randomised_affine(BatchNorm1d(3, dtype=np.float64), np.random.default_rng(2))
+    layer = randomised_affine(
+        BatchNorm1d(3, dtype=np.float64), np.random.default_rng(2)
+    )
     layer.forward(batch(dtype=np.float64))
     layer.eval()
     layer.forward(batch(seed=1, dtype=np.float64))
@@ -117,7 +136,9 @@ def test_eval_backward_is_the_affine_map():
 
 
 def test_train_backward_matches_the_compact_formula():
-    layer = randomised_affine(BatchNorm1d(3, dtype=np.float64), np.random.default_rng(4))
+    layer = randomised_affine(
+        BatchNorm1d(3, dtype=np.float64), np.random.default_rng(4)
+    )
     x = batch(n=7, dtype=np.float64)
     layer.forward(x)
     grad = np.random.default_rng(5).standard_normal((7, 3))
@@ -125,7 +146,9 @@ def test_train_backward_matches_the_compact_formula():
     inv_std = 1 / np.sqrt(x.var(axis=0) + layer.eps)
     x_hat = (x - x.mean(axis=0)) * inv_std
     d_x_hat = grad * layer.weight.data
-    expected = inv_std / 7 * (7 * d_x_hat - d_x_hat.sum(0) - x_hat * (d_x_hat * x_hat).sum(0))
+    expected = (
+        inv_std / 7 * (7 * d_x_hat - d_x_hat.sum(0) - x_hat * (d_x_hat * x_hat).sum(0))
+    )
     np.testing.assert_allclose(grad_x, expected, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(layer.weight.grad, (grad * x_hat).sum(0), rtol=1e-12)
     np.testing.assert_allclose(layer.bias.grad, grad.sum(0), rtol=1e-12)
@@ -182,7 +205,10 @@ def test_layer_contract_properties():
 
 def test_without_running_stats_eval_mode_still_uses_the_batch():
     layer = BatchNorm1d(3, track_running_stats=False)
-    assert layer.running_mean is None and layer.state_dict().keys() == {"weight", "bias"}
+    assert layer.running_mean is None and layer.state_dict().keys() == {
+        "weight",
+        "bias",
+    }
     x = batch()
     train_output = layer.forward(x)
     np.testing.assert_array_equal(layer.eval().forward(x), train_output)
@@ -204,9 +230,16 @@ def test_to_casts_parameters_and_running_stats_but_not_the_counter():
     layer = BatchNorm1d(3)
     layer.forward(batch())
     layer.to(np.float64)
-    assert layer.weight.dtype == layer.running_mean.dtype == layer.running_var.dtype == np.float64
+    assert (
+        layer.weight.dtype
+        == layer.running_mean.dtype
+        == layer.running_var.dtype
+        == np.float64
+    )
     assert layer.num_batches_tracked.dtype == np.int64
-    layer.forward(batch(dtype=np.float64))  # running buffers are still updated after the cast
+    layer.forward(
+        batch(dtype=np.float64)
+    )  # running buffers are still updated after the cast
     assert layer.num_batches_tracked == 2
     assert dict(layer.named_buffers())["running_mean"] is layer.running_mean
 

@@ -41,9 +41,13 @@ def loader(seed: int = 0) -> DataLoader:
     return DataLoader(*data(), batch_size=16, rng=seed)
 
 
-def feed(callback: Callback, values: list[float], monitor: str = "val_loss") -> SimpleNamespace:
+def feed(
+    callback: Callback, values: list[float], monitor: str = "val_loss"
+) -> SimpleNamespace:
     """Run a callback on a scripted sequence of monitored values (no training)."""
-    trainer = SimpleNamespace(stop_training=False, model=Sequential(Linear(2, 2, rng=0)))
+    trainer = SimpleNamespace(
+        stop_training=False, model=Sequential(Linear(2, 2, rng=0))
+    )
     callback.trainer = trainer  # type: ignore[assignment]
     callback.on_train_begin()
     for epoch, value in enumerate(values, start=1):
@@ -59,11 +63,18 @@ def feed(callback: Callback, values: list[float], monitor: str = "val_loss") -> 
     [
         (0, [1.0, 0.9, 0.95, 0.5], 3, 2),
         (2, [1.0, 0.9, 0.95, 0.91, 0.5], 4, 2),
-        (2, [1.0, 0.9, 0.95, 0.8, 0.85, 0.7], 0, 6),  # each bad streak is shorter than 2
+        (
+            2,
+            [1.0, 0.9, 0.95, 0.8, 0.85, 0.7],
+            0,
+            6,
+        ),  # each bad streak is shorter than 2
         (1, [1.0, float("nan"), 0.5], 2, 1),  # NaN never improves
     ],
 )
-def test_early_stopping_counts_epochs_without_improvement(patience, values, stopped, best_epoch):
+def test_early_stopping_counts_epochs_without_improvement(
+    patience, values, stopped, best_epoch
+):
     callback = EarlyStopping(patience=patience)
     trainer = feed(callback, values)
     assert callback.stopped_epoch == stopped
@@ -75,7 +86,9 @@ def test_early_stopping_min_delta_and_mode():
     callback = EarlyStopping(patience=0, min_delta=0.1)
     feed(callback, [1.0, 0.95])  # an improvement smaller than min_delta does not count
     assert callback.stopped_epoch == 2 and callback.best == 1.0
-    callback = EarlyStopping(monitor="val_acc", patience=0)  # "auto": higher is better for acc
+    callback = EarlyStopping(
+        monitor="val_acc", patience=0
+    )  # "auto": higher is better for acc
     feed(callback, [0.5, 0.6, 0.7, 0.65], monitor="val_acc")
     assert callback.stopped_epoch == 4 and callback.best == 0.7
     callback = EarlyStopping(monitor="val_loss", mode="max", patience=0)
@@ -85,7 +98,10 @@ def test_early_stopping_min_delta_and_mode():
 
 def test_early_stopping_restores_the_best_weights_in_a_real_run():
     x, y = data()
-    x_val, y_val = x, (y + 1) % 3  # validation labels the training makes ever more wrong
+    x_val, y_val = (
+        x,
+        (y + 1) % 3,
+    )  # validation labels the training makes ever more wrong
     snapshots = {}
 
     class Snapshot(Callback):
@@ -95,7 +111,11 @@ def test_early_stopping_restores_the_best_weights_in_a_real_run():
     trainer = make_trainer(lr=0.05)
     stopper = EarlyStopping(patience=2, restore_best_weights=True)
     history = trainer.fit(
-        loader(), 30, val_data=(x_val, y_val), callbacks=[Snapshot(), stopper], progress=False
+        loader(),
+        30,
+        val_data=(x_val, y_val),
+        callbacks=[Snapshot(), stopper],
+        progress=False,
     )
     assert 0 < stopper.stopped_epoch == len(history) < 30
     assert stopper.best_epoch == int(np.argmin(history.val_loss)) + 1
@@ -142,7 +162,12 @@ def test_a_callback_stops_training_and_hooks_run_in_order():
     history = make_trainer().fit(loader(), 10, callbacks=[StopAtTwo()], progress=False)
     assert len(history) == 2
     columns = ["acc", "loss", "lr", "seconds"]
-    assert events == [("begin", 0), ("epoch", 1, columns), ("epoch", 2, columns), ("end", 2)]
+    assert events == [
+        ("begin", 0),
+        ("epoch", 1, columns),
+        ("epoch", 2, columns),
+        ("end", 2),
+    ]
 
 
 # ---------------------------------------------------------------------- ModelCheckpoint
@@ -154,11 +179,15 @@ def test_model_checkpoint_every_epoch_overwrites_one_file(tmp_path):
     fresh = make_trainer()
     checkpoint = load_checkpoint(path, fresh.model, fresh.optimizer)
     assert checkpoint.epoch == 3 and checkpoint.history == trainer.history
-    np.testing.assert_array_equal(fresh.model[0].weight.data, trainer.model[0].weight.data)
+    np.testing.assert_array_equal(
+        fresh.model[0].weight.data, trainer.model[0].weight.data
+    )
 
 
 def test_model_checkpoint_save_best_only_writes_on_improvement(tmp_path):
-    callback = ModelCheckpoint(tmp_path / "best-{epoch}-{val_loss:.2f}.npz", save_best_only=True)
+    callback = ModelCheckpoint(
+        tmp_path / "best-{epoch}-{val_loss:.2f}.npz", save_best_only=True
+    )
     saved = []
 
     class FakeTrainer(SimpleNamespace):
@@ -170,19 +199,30 @@ def test_model_checkpoint_save_best_only_writes_on_improvement(tmp_path):
     callback.on_train_begin()
     for epoch, value in enumerate([1.0, 0.8, 0.9, 0.7], start=1):
         callback.on_epoch_end(epoch, {"loss": 0.0, "val_loss": value})
-    assert [p.rsplit("/", 1)[1] for p in saved] == ["best-1-1.00.npz", "best-2-0.80.npz", "best-4-0.70.npz"]
+    assert [p.rsplit("/", 1)[1] for p in saved] == [
+        "best-1-1.00.npz",
+        "best-2-0.80.npz",
+        "best-4-0.70.npz",
+    ]
     assert callback.best == 0.7 and callback.last_path == saved[-1]
 
 
 def test_model_checkpoint_path_fields_must_exist(tmp_path):
     trainer = make_trainer()
     with pytest.raises(ValueError, match="cannot fill the path"):
-        trainer.fit(loader(), 1, callbacks=[ModelCheckpoint(tmp_path / "{val_acc}.npz")], progress=False)
+        trainer.fit(
+            loader(),
+            1,
+            callbacks=[ModelCheckpoint(tmp_path / "{val_acc}.npz")],
+            progress=False,
+        )
 
 
 # ---------------------------------------------------------------------- learning-rate schedules
 def test_scheduler_steps_once_per_epoch_and_history_records_the_lr_used():
-    trainer = make_trainer(lr=0.1, scheduler=lambda opt: StepLR(opt, step_size=2, gamma=0.5))
+    trainer = make_trainer(
+        lr=0.1, scheduler=lambda opt: StepLR(opt, step_size=2, gamma=0.5)
+    )
     history = trainer.fit(loader(), 5, progress=False)
     assert history.lr == pytest.approx([0.1, 0.1, 0.05, 0.05, 0.025])
     assert trainer.optimizer.lr == pytest.approx(0.025)  # already set for a sixth epoch
@@ -190,8 +230,12 @@ def test_scheduler_steps_once_per_epoch_and_history_records_the_lr_used():
 
 def test_plateau_scheduler_gets_the_monitored_value():
     x, y = data()
-    trainer = make_trainer(lr=0.1, scheduler=lambda opt: ReduceLROnPlateau(opt, patience=0, factor=0.5))
-    history = trainer.fit(loader(), 4, val_data=(x, (y + 1) % 3), progress=False)  # val_loss rises
+    trainer = make_trainer(
+        lr=0.1, scheduler=lambda opt: ReduceLROnPlateau(opt, patience=0, factor=0.5)
+    )
+    history = trainer.fit(
+        loader(), 4, val_data=(x, (y + 1) % 3), progress=False
+    )  # val_loss rises
     assert history.lr[0] == 0.1 and history.lr[-1] < 0.1
     assert trainer.scheduler.best == pytest.approx(min(history.val_loss))
 

@@ -34,7 +34,10 @@ class Noise(Layer):
 
 def model_and_optimizer(seed: int = 0, hidden: int = 8):
     model = Sequential(
-        Linear(5, hidden, rng=seed), ReLU(), Noise(np.random.default_rng(seed)), Linear(hidden, 3, rng=seed + 1)
+        Linear(5, hidden, rng=seed),
+        ReLU(),
+        Noise(np.random.default_rng(seed)),
+        Linear(hidden, 3, rng=seed + 1),
     )
     optimizer = SGD(model.parameters(), lr=0.1, momentum=0.9)
     return model, optimizer
@@ -58,7 +61,9 @@ def folder_listing(path) -> list[str]:
 def saved(tmp_path):
     model, optimizer = model_and_optimizer()
     take_steps(model, optimizer)
-    loader = DataLoader(np.zeros((10, 5), np.float32), np.zeros(10, np.int64), batch_size=4, rng=7)
+    loader = DataLoader(
+        np.zeros((10, 5), np.float32), np.zeros(10, np.int64), batch_size=4, rng=7
+    )
     list(loader)  # advance the shuffling generator
     scheduler = StepLR(optimizer, step_size=1, gamma=0.5)
     scheduler.step()
@@ -78,7 +83,10 @@ def test_file_layout_is_plain_arrays_and_json_metadata(saved):
         assert metadata_array.shape == () and metadata_array.dtype.kind == "U"
         metadata = json.loads(metadata_array.item())
         np.testing.assert_array_equal(contents["model/0.weight"], model[0].weight.data)
-        np.testing.assert_array_equal(contents["optimizer/0/momentum_buffer"], optimizer.state[0]["momentum_buffer"])
+        np.testing.assert_array_equal(
+            contents["optimizer/0/momentum_buffer"],
+            optimizer.state[0]["momentum_buffer"],
+        )
     assert keys == {
         "metadata",
         *(f"model/{name}" for name in ("0.weight", "0.bias", "3.weight", "3.bias")),
@@ -87,7 +95,10 @@ def test_file_layout_is_plain_arrays_and_json_metadata(saved):
     assert metadata["format"] == "minitorch_np.checkpoint" and metadata["version"] == 1
     assert metadata["epoch"] == 2
     assert metadata["history"] == history.to_dict()
-    assert metadata["optimizer"]["type"] == "SGD" and metadata["optimizer"]["step_count"] == 3
+    assert (
+        metadata["optimizer"]["type"] == "SGD"
+        and metadata["optimizer"]["step_count"] == 3
+    )
     assert metadata["scheduler"] == scheduler.state_dict()
     assert metadata["rng"]["train_loader"] == loader.rng.bit_generator.state
     assert set(metadata["rng"]["layers"]) == {"2"}
@@ -96,18 +107,29 @@ def test_file_layout_is_plain_arrays_and_json_metadata(saved):
 def test_round_trip_into_fresh_objects(saved):
     path, model, optimizer, loader, scheduler, history = saved
     fresh_model, fresh_optimizer = model_and_optimizer(seed=5)
-    fresh_loader = DataLoader(np.zeros((10, 5), np.float32), np.zeros(10, np.int64), batch_size=4, rng=0)
+    fresh_loader = DataLoader(
+        np.zeros((10, 5), np.float32), np.zeros(10, np.int64), batch_size=4, rng=0
+    )
     fresh_scheduler = StepLR(fresh_optimizer, step_size=3, gamma=0.9)
     checkpoint = load_checkpoint(
-        path, fresh_model, fresh_optimizer, train_loader=fresh_loader, scheduler=fresh_scheduler
+        path,
+        fresh_model,
+        fresh_optimizer,
+        train_loader=fresh_loader,
+        scheduler=fresh_scheduler,
     )
     assert checkpoint.epoch == 2 and checkpoint.history == history
     for name, array in model.state_dict().items():
         np.testing.assert_array_equal(fresh_model.state_dict()[name], array)
     state, fresh_state = optimizer.state_dict(), fresh_optimizer.state_dict()
-    assert fresh_state["step_count"] == 3 and fresh_state["hyperparameters"] == state["hyperparameters"]
+    assert (
+        fresh_state["step_count"] == 3
+        and fresh_state["hyperparameters"] == state["hyperparameters"]
+    )
     for buffers, fresh_buffers in zip(state["state"], fresh_state["state"]):
-        np.testing.assert_array_equal(fresh_buffers["momentum_buffer"], buffers["momentum_buffer"])
+        np.testing.assert_array_equal(
+            fresh_buffers["momentum_buffer"], buffers["momentum_buffer"]
+        )
     assert fresh_scheduler.state_dict() == scheduler.state_dict()
     assert fresh_optimizer.lr == optimizer.lr == 0.05
     # the generators continue exactly where the saved ones were
@@ -116,13 +138,19 @@ def test_round_trip_into_fresh_objects(saved):
 
 
 def test_model_only_load_and_other_bit_generators(tmp_path):
-    model = Sequential(Linear(3, 2, rng=0), Noise(np.random.Generator(np.random.MT19937(3))))
+    model = Sequential(
+        Linear(3, 2, rng=0), Noise(np.random.Generator(np.random.MT19937(3)))
+    )
     path = save_checkpoint(tmp_path / "weights.npz", model)
-    other = Sequential(Linear(3, 2, rng=1), Noise(np.random.Generator(np.random.MT19937(4))))
+    other = Sequential(
+        Linear(3, 2, rng=1), Noise(np.random.Generator(np.random.MT19937(4)))
+    )
     checkpoint = load_checkpoint(path, other)
     assert checkpoint.epoch == 0 and len(checkpoint.history) == 0
     np.testing.assert_array_equal(other[0].weight.data, model[0].weight.data)
-    assert other[1].rng.integers(1 << 30) == model[1].rng.integers(1 << 30)  # MT19937: array state
+    assert other[1].rng.integers(1 << 30) == model[1].rng.integers(
+        1 << 30
+    )  # MT19937: array state
 
 
 def test_adam_state_round_trips(tmp_path):
@@ -147,7 +175,10 @@ def test_a_model_of_another_shape_fails_naming_the_parameter_and_changes_nothing
     path = saved[0]
     other_model, other_optimizer = model_and_optimizer(seed=1, hidden=9)
     before = other_model.state_dict()
-    with pytest.raises(ValueError, match=r"does not fit.*shape mismatch for '0.weight': expected \(9, 5\), got \(8, 5\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"does not fit.*shape mismatch for '0.weight': expected \(9, 5\), got \(8, 5\)",
+    ):
         load_checkpoint(path, other_model, other_optimizer)
     for name, array in before.items():
         np.testing.assert_array_equal(other_model.state_dict()[name], array)
@@ -173,10 +204,14 @@ def test_missing_parts_are_reported(tmp_path, saved):
         load_checkpoint(path, model, optimizer)
     with pytest.raises(ValueError, match="no scheduler state"):
         load_checkpoint(path, model, scheduler=StepLR(optimizer, step_size=1))
-    loader = DataLoader(np.zeros((4, 5), np.float32), np.zeros(4, np.int64), batch_size=2, rng=0)
+    loader = DataLoader(
+        np.zeros((4, 5), np.float32), np.zeros(4, np.int64), batch_size=2, rng=0
+    )
     with pytest.warns(UserWarning, match="no train-loader RNG state"):
         load_checkpoint(path, model, train_loader=loader)
-    same_shapes_no_noise = Sequential(Linear(5, 8, rng=0), ReLU(), ReLU(), Linear(8, 3, rng=1))
+    same_shapes_no_noise = Sequential(
+        Linear(5, 8, rng=0), ReLU(), ReLU(), Linear(8, 3, rng=1)
+    )
     with pytest.raises(ValueError, match="random generators"):
         load_checkpoint(saved[0], same_shapes_no_noise)
 
@@ -193,7 +228,9 @@ def test_files_that_are_not_checkpoints_are_rejected(tmp_path):
 
 
 # ---------------------------------------------------------------------- atomic writes
-def test_a_failure_while_writing_keeps_the_previous_checkpoint_and_no_temporary(saved, monkeypatch):
+def test_a_failure_while_writing_keeps_the_previous_checkpoint_and_no_temporary(
+    saved, monkeypatch
+):
     path, model, optimizer = saved[0], saved[1], saved[2]
     previous = path.read_bytes()
     take_steps(model, optimizer)  # the next save would differ
@@ -209,7 +246,9 @@ def test_a_failure_while_writing_keeps_the_previous_checkpoint_and_no_temporary(
     assert folder_listing(path.parent) == ["run.npz"]
 
 
-def test_a_failing_rename_keeps_the_previous_checkpoint_and_no_temporary(saved, monkeypatch):
+def test_a_failing_rename_keeps_the_previous_checkpoint_and_no_temporary(
+    saved, monkeypatch
+):
     path, model, optimizer = saved[0], saved[1], saved[2]
     previous = path.read_bytes()
 
@@ -231,7 +270,9 @@ def test_unserialisable_metadata_fails_before_touching_the_disk(tmp_path):
             return {"type": "OddScheduler", "when": object()}
 
     with pytest.raises(TypeError, match="JSON-serialisable"):
-        save_checkpoint(tmp_path / "odd.npz", model, optimizer, scheduler=OddScheduler())
+        save_checkpoint(
+            tmp_path / "odd.npz", model, optimizer, scheduler=OddScheduler()
+        )
     assert folder_listing(tmp_path) == []
 
 
@@ -244,7 +285,13 @@ def test_save_arguments_are_checked(tmp_path):
 
 
 # ---------------------------------------------------------------------- every bit generator
-BIT_GENERATORS = (np.random.PCG64, np.random.PCG64DXSM, np.random.MT19937, np.random.Philox, np.random.SFC64)
+BIT_GENERATORS = (
+    np.random.PCG64,
+    np.random.PCG64DXSM,
+    np.random.MT19937,
+    np.random.Philox,
+    np.random.SFC64,
+)
 
 
 @settings(max_examples=25, deadline=None)

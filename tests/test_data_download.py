@@ -62,8 +62,14 @@ def make_tiny() -> Tiny:
         arrays[labels] = rng.integers(0, 10, size=n, dtype=np.uint8)
     raw = {name: encode_idx(a) for name, a in arrays.items()}
     gz = {name: gzip.compress(data) for name, data in raw.items()}
-    files = {name: FileSpec(name, hashlib.sha256(data).hexdigest()) for name, data in raw.items()}
-    splits = {split: (files[i], files[l]) for split, (i, l) in NAMES.items()}
+    files = {
+        name: FileSpec(name, hashlib.sha256(data).hexdigest())
+        for name, data in raw.items()
+    }
+    splits = {
+        split: (files[images], files[labels])
+        for split, (images, labels) in NAMES.items()
+    }
     spec = DatasetSpec(NAME, "Tiny", splits, mirrors=(), image_shape=(4, 4))
     return Tiny(spec, arrays, gz)
 
@@ -87,13 +93,17 @@ def cache(tmp_path: Path) -> Path:
     return tmp_path / "xdg" / "minitorch_np" / NAME
 
 
-def load(spec: DatasetSpec, split: str = "train", **kwargs: object) -> tuple[np.ndarray, np.ndarray]:
+def load(
+    spec: DatasetSpec, split: str = "train", **kwargs: object
+) -> tuple[np.ndarray, np.ndarray]:
     kwargs.setdefault("progress", False)
     kwargs.setdefault("timeout", 5)
     return load_idx_dataset(spec, split, dtype=np.uint8, flatten=False, **kwargs)  # type: ignore[arg-type]
 
 
-def assert_tiny(tiny: Tiny, xy: tuple[np.ndarray, np.ndarray], split: str = "train") -> None:
+def assert_tiny(
+    tiny: Tiny, xy: tuple[np.ndarray, np.ndarray], split: str = "train"
+) -> None:
     images, labels = NAMES[split]
     np.testing.assert_array_equal(xy[0], tiny.arrays[images])
     np.testing.assert_array_equal(xy[1], tiny.arrays[labels])
@@ -110,7 +120,9 @@ def listing(folder: Path) -> list[str]:
 @dataclass
 class Server:
     base: str
-    routes: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # path -> (mode, body)
+    routes: dict[str, tuple[str, bytes]] = field(
+        default_factory=dict
+    )  # path -> (mode, body)
     requests: list[str] = field(default_factory=list)
 
     def url(self, prefix: str) -> str:
@@ -133,7 +145,9 @@ def _handler(server: Server) -> type[BaseHTTPRequestHandler]:
                 return
             sent = body[: len(body) // 2] if mode in ("truncated", "hangup") else body
             self.send_response(200)
-            self.send_header("Content-Length", str(len(body) if mode == "hangup" else len(sent)))
+            self.send_header(
+                "Content-Length", str(len(body) if mode == "hangup" else len(sent))
+            )
             self.end_headers()
             self.wfile.write(sent)
             self.wfile.flush()
@@ -157,7 +171,9 @@ def server() -> Iterator[Server]:
     state = Server(base="")
     httpd = QuietServer(("127.0.0.1", 0), _handler(state))
     state.base = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
+    thread = threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+    )
     thread.start()
     try:
         yield state
@@ -177,7 +193,9 @@ def closed_port_url() -> str:
 # --- downloading ----------------------------------------------------------------------------
 
 
-def test_download_into_user_cache_then_load_offline(tiny: Tiny, server: Server, isolated: Path) -> None:
+def test_download_into_user_cache_then_load_offline(
+    tiny: Tiny, server: Server, isolated: Path
+) -> None:
     url = server.serve("m1", tiny.gz)
     assert_tiny(tiny, load(tiny.spec, mirrors=[url]))
     assert listing(cache(isolated)) == sorted(NAMES["train"])
@@ -186,38 +204,57 @@ def test_download_into_user_cache_then_load_offline(tiny: Tiny, server: Server, 
     assert len(server.requests) == served  # second load reads the cache
 
 
-def test_first_mirror_404_falls_back_to_second(tiny: Tiny, server: Server, isolated: Path) -> None:
+def test_first_mirror_404_falls_back_to_second(
+    tiny: Tiny, server: Server, isolated: Path
+) -> None:
     good = server.serve("good", tiny.gz)
-    assert_tiny(tiny, load(tiny.spec, "test", mirrors=[server.url("missing"), good]), "test")
-    assert server.requests[:2] == ["/missing/t10k-images-idx3-ubyte.gz", "/good/t10k-images-idx3-ubyte.gz"]
+    assert_tiny(
+        tiny, load(tiny.spec, "test", mirrors=[server.url("missing"), good]), "test"
+    )
+    assert server.requests[:2] == [
+        "/missing/t10k-images-idx3-ubyte.gz",
+        "/good/t10k-images-idx3-ubyte.gz",
+    ]
 
 
 @pytest.mark.parametrize("mode", ["truncated", "hangup"])
-def test_bad_bytes_from_first_mirror_fall_back(tiny: Tiny, server: Server, isolated: Path, mode: str) -> None:
+def test_bad_bytes_from_first_mirror_fall_back(
+    tiny: Tiny, server: Server, isolated: Path, mode: str
+) -> None:
     bad = server.serve("bad", tiny.gz, mode=mode)
     good = server.serve("good", tiny.gz)
     assert_tiny(tiny, load(tiny.spec, mirrors=[bad, good]))
     assert listing(cache(isolated)) == sorted(NAMES["train"])  # no temporary files left
 
 
-def test_hangup_mid_stream_leaves_nothing(tiny: Tiny, server: Server, isolated: Path) -> None:
+def test_hangup_mid_stream_leaves_nothing(
+    tiny: Tiny, server: Server, isolated: Path
+) -> None:
     url = server.serve("m", tiny.gz, mode="hangup")
-    with pytest.raises(DownloadError, match=r"connection closed after \d+ of \d+ bytes"):
+    with pytest.raises(
+        DownloadError, match=r"connection closed after \d+ of \d+ bytes"
+    ):
         load(tiny.spec, mirrors=[url])
     assert listing(cache(isolated)) == []
 
 
-def test_truncated_download_reports_corrupt_gzip(tiny: Tiny, server: Server, isolated: Path) -> None:
+def test_truncated_download_reports_corrupt_gzip(
+    tiny: Tiny, server: Server, isolated: Path
+) -> None:
     url = server.serve("m", tiny.gz, mode="truncated")
     with pytest.raises(DownloadError, match=r"corrupt gzip data"):
         load(tiny.spec, mirrors=[url])
     assert listing(cache(isolated)) == []
 
 
-def test_wrong_content_from_mirror_is_refused(tiny: Tiny, server: Server, isolated: Path) -> None:
+def test_wrong_content_from_mirror_is_refused(
+    tiny: Tiny, server: Server, isolated: Path
+) -> None:
     swapped = {name: tiny.gz[NAMES["test"][i]] for i, name in enumerate(NAMES["train"])}
     url = server.serve("m", swapped)
-    with pytest.raises(DownloadError, match=r"ChecksumError: .*SHA-256 of the decompressed payload is"):
+    with pytest.raises(
+        DownloadError, match=r"ChecksumError: .*SHA-256 of the decompressed payload is"
+    ):
         load(tiny.spec, mirrors=[url])
     assert listing(cache(isolated)) == []
 
@@ -243,21 +280,31 @@ def test_keyboard_interrupt_mid_stream_leaves_nothing(
     with pytest.raises(KeyboardInterrupt):
         load(tiny.spec, mirrors=[url, server.serve("other", tiny.gz)])
     assert listing(cache(isolated)) == []
-    assert server.requests == ["/m/train-images-idx3-ubyte.gz"]  # not swallowed: no next mirror
+    assert server.requests == [
+        "/m/train-images-idx3-ubyte.gz"
+    ]  # not swallowed: no next mirror
 
 
-def test_corrupt_file_in_cache_is_replaced_by_fresh_download(tiny: Tiny, server: Server, isolated: Path) -> None:
+def test_corrupt_file_in_cache_is_replaced_by_fresh_download(
+    tiny: Tiny, server: Server, isolated: Path
+) -> None:
     folder = cache(isolated)
     tiny.put(folder, *NAMES["train"])
     images = folder / NAMES["train"][0]
-    images.write_bytes(gzip.compress(b"\x00\x00\x08\x01\x00\x00\x00\x01\x07"))  # valid IDX, wrong content
+    images.write_bytes(
+        gzip.compress(b"\x00\x00\x08\x01\x00\x00\x00\x01\x07")
+    )  # valid IDX, wrong content
     url = server.serve("m", tiny.gz)
     assert_tiny(tiny, load(tiny.spec, mirrors=[url]))
     assert images.read_bytes() == tiny.gz[images.name]
-    assert server.requests == [f"/m/{images.name}"]  # only the corrupt file was fetched again
+    assert server.requests == [
+        f"/m/{images.name}"
+    ]  # only the corrupt file was fetched again
 
 
-def test_corrupt_file_in_cache_without_download_raises(tiny: Tiny, isolated: Path) -> None:
+def test_corrupt_file_in_cache_without_download_raises(
+    tiny: Tiny, isolated: Path
+) -> None:
     folder = cache(isolated)
     tiny.put(folder, *NAMES["train"])
     (folder / NAMES["train"][1]).write_bytes(b"not gzip, not idx")
@@ -269,7 +316,10 @@ def test_corrupt_cache_and_offline_mentions_both(tiny: Tiny, isolated: Path) -> 
     folder = cache(isolated)
     tiny.put(folder, *NAMES["train"])
     (folder / NAMES["train"][0]).write_bytes(gzip.compress(b"junk"))
-    with pytest.raises(DownloadError, match=r"(?s)download folder is corrupt: .*expected .*Tried these URLs"):
+    with pytest.raises(
+        DownloadError,
+        match=r"(?s)download folder is corrupt: .*expected .*Tried these URLs",
+    ):
         load(tiny.spec, mirrors=[closed_port_url()])
 
 
@@ -287,11 +337,16 @@ def test_corrupt_file_in_user_folder_raises_and_is_kept(
         load(tiny.spec, mirrors=[server.serve("m", tiny.gz)])
     message = str(info.value)
     assert str(bad) in message and expected in message and actual in message
-    assert "Replace it by a correct copy or remove it" in message and "$MINITORCH_NP_DATA" in message
+    assert (
+        "Replace it by a correct copy or remove it" in message
+        and "$MINITORCH_NP_DATA" in message
+    )
     assert bad.exists() and server.requests == []
 
 
-def test_all_mirrors_fail_lists_every_url_folder_and_file(tiny: Tiny, server: Server, isolated: Path) -> None:
+def test_all_mirrors_fail_lists_every_url_folder_and_file(
+    tiny: Tiny, server: Server, isolated: Path
+) -> None:
     urls = [server.url("missing"), closed_port_url()]
     with pytest.raises(DownloadError) as info:
         load(tiny.spec, mirrors=urls)
@@ -313,8 +368,14 @@ def test_all_mirrors_fail_lists_every_url_folder_and_file(tiny: Tiny, server: Se
 def test_errors_survive_pickling() -> None:
     import pickle
 
-    checksum = pickle.loads(pickle.dumps(ChecksumError("f.gz", "a" * 64, "b" * 64, "Fix it.")))
-    assert (checksum.source, checksum.expected, checksum.actual) == ("f.gz", "a" * 64, "b" * 64)
+    checksum = pickle.loads(
+        pickle.dumps(ChecksumError("f.gz", "a" * 64, "b" * 64, "Fix it."))
+    )
+    assert (checksum.source, checksum.expected, checksum.actual) == (
+        "f.gz",
+        "a" * 64,
+        "b" * 64,
+    )
     assert str(checksum).endswith("Fix it.")
     download = pickle.loads(pickle.dumps(DownloadError("nope", [("u", "r")])))
     assert str(download) == "nope" and download.attempts == [("u", "r")]
@@ -325,12 +386,18 @@ def test_no_mirrors_at_all(tiny: Tiny, isolated: Path) -> None:
         load(tiny.spec, mirrors=[])
 
 
-def test_download_false_missing_file_is_file_not_found(tiny: Tiny, isolated: Path) -> None:
-    with pytest.raises(FileNotFoundError, match=r"(?s)was not found.*Searched these folders"):
+def test_download_false_missing_file_is_file_not_found(
+    tiny: Tiny, isolated: Path
+) -> None:
+    with pytest.raises(
+        FileNotFoundError, match=r"(?s)was not found.*Searched these folders"
+    ):
         load(tiny.spec, download=False)
 
 
-def test_unwritable_download_folder_is_a_download_error(tiny: Tiny, server: Server, isolated: Path) -> None:
+def test_unwritable_download_folder_is_a_download_error(
+    tiny: Tiny, server: Server, isolated: Path
+) -> None:
     not_a_folder = isolated / "file"
     not_a_folder.write_bytes(b"")
     with pytest.raises(DownloadError, match=r"could not be saved"):
@@ -344,9 +411,14 @@ def test_mirrors_env_var_with_name_placeholder(
     tiny: Tiny, server: Server, isolated: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     server.serve(NAME, tiny.gz)
-    monkeypatch.setenv(download_module.MIRRORS_ENV, f"{server.url('missing')}, {server.base}/{{name}}")
+    monkeypatch.setenv(
+        download_module.MIRRORS_ENV, f"{server.url('missing')}, {server.base}/{{name}}"
+    )
     assert_tiny(tiny, load(tiny.spec))
-    assert server.requests[:2] == ["/missing/train-images-idx3-ubyte.gz", "/tiny/train-images-idx3-ubyte.gz"]
+    assert server.requests[:2] == [
+        "/missing/train-images-idx3-ubyte.gz",
+        "/tiny/train-images-idx3-ubyte.gz",
+    ]
 
 
 def test_resolve_mirrors_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -365,7 +437,9 @@ def source(tiny: Tiny, root: Path | None = None) -> str:
     return fetch_payload(tiny.spec, file, root, download=False, progress=False)[1]
 
 
-def test_search_order(tiny: Tiny, isolated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_search_order(
+    tiny: Tiny, isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root, env, system = isolated / "root", isolated / "env", isolated / "system"
     monkeypatch.setenv(locations.DATA_ENV, str(env))
     tiny.put(system / NAME)
@@ -388,14 +462,22 @@ def test_uncompressed_files_are_accepted(tiny: Tiny, isolated: Path) -> None:
     assert_tiny(tiny, load(tiny.spec, root=isolated / "root", download=False))
 
 
-def test_download_with_root_goes_to_root_subfolder(tiny: Tiny, server: Server, isolated: Path) -> None:
+def test_download_with_root_goes_to_root_subfolder(
+    tiny: Tiny, server: Server, isolated: Path
+) -> None:
     root = isolated / "root"
-    assert_tiny(tiny, load(tiny.spec, "test", root=str(root), mirrors=[server.serve("m", tiny.gz)]), "test")
+    assert_tiny(
+        tiny,
+        load(tiny.spec, "test", root=str(root), mirrors=[server.serve("m", tiny.gz)]),
+        "test",
+    )
     assert listing(root / NAME) == sorted(NAMES["test"])
     assert listing(cache(isolated)) == []
 
 
-def test_read_only_folder_is_never_written(tiny: Tiny, isolated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_read_only_folder_is_never_written(
+    tiny: Tiny, isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     data = isolated / "ro"
     tiny.put(data / NAME)
     for p in [data / NAME, data]:

@@ -68,7 +68,9 @@ def test_magic_of_mnist_files() -> None:
 def test_expected_magic_mismatch_names_file_and_both_values(tmp_path: Path) -> None:
     path = tmp_path / "labels.idx"
     write_idx(path, np.zeros(3, np.uint8))
-    with pytest.raises(ValueError, match=r"labels\.idx: bad magic 0x00000801, expected 0x00000803"):
+    with pytest.raises(
+        ValueError, match=r"labels\.idx: bad magic 0x00000801, expected 0x00000803"
+    ):
         read_idx(path, magic=0x00000803)
     with pytest.raises(ValueError, match=r"expected 0x00000803 for images"):
         decode_idx(path.read_bytes(), str(path), magic=0x803, what="images")
@@ -78,18 +80,35 @@ def test_expected_magic_mismatch_names_file_and_both_values(tmp_path: Path) -> N
     ("data", "message"),
     [
         (b"\x00\x00", r"too short for an IDX header: 2 bytes"),
-        (b"\x01\x00\x08\x01" + b"\x00" * 8, r"bad magic 0x01000801: the first two bytes"),
+        (
+            b"\x01\x00\x08\x01" + b"\x00" * 8,
+            r"bad magic 0x01000801: the first two bytes",
+        ),
         (b"\x00\x02\x08\x01" + b"\x00" * 8, r"bad magic 0x00020801"),
         (header(0x07, (1,)) + b"\x00", r"unknown IDX type code 0x07"),
         (b"\x00\x00\x08\x00", r"number of dimensions must be 1 to 4, got 0"),
-        (header(0x08, (1, 1, 1, 1, 1)) + b"\x00", r"number of dimensions must be 1 to 4, got 5"),
-        (b"\x00\x00\x08\x03" + b"\x00" * 8, r"header truncated: 3 dimensions need 16 header bytes, got 12"),
-        (header(0x08, (2, 3)) + b"\x00" * 5, r"expected 6 payload bytes .* got 5 \(truncated\)"),
-        (header(0x0C, (2,)) + b"\x00" * 9, r"expected 8 payload bytes for a 2 int32 array, got 9 \(trailing bytes\)"),
+        (
+            header(0x08, (1, 1, 1, 1, 1)) + b"\x00",
+            r"number of dimensions must be 1 to 4, got 5",
+        ),
+        (
+            b"\x00\x00\x08\x03" + b"\x00" * 8,
+            r"header truncated: 3 dimensions need 16 header bytes, got 12",
+        ),
+        (
+            header(0x08, (2, 3)) + b"\x00" * 5,
+            r"expected 6 payload bytes .* got 5 \(truncated\)",
+        ),
+        (
+            header(0x0C, (2,)) + b"\x00" * 9,
+            r"expected 8 payload bytes for a 2 int32 array, got 9 \(trailing bytes\)",
+        ),
         (header(0x0D, (4,)), r"expected 16 payload bytes .* got 0"),
     ],
 )
-def test_validation_errors_name_the_file(tmp_path: Path, data: bytes, message: str) -> None:
+def test_validation_errors_name_the_file(
+    tmp_path: Path, data: bytes, message: str
+) -> None:
     for name, content in [("x.idx", data), ("x.idx.gz", gzip.compress(data))]:
         path = tmp_path / name
         path.write_bytes(content)
@@ -100,7 +119,11 @@ def test_validation_errors_name_the_file(tmp_path: Path, data: bytes, message: s
 
 def test_corrupt_gzip_is_a_value_error_naming_the_file(tmp_path: Path) -> None:
     good = gzip.compress(encode_idx(np.arange(1000, dtype=np.int32)))
-    cases = {"cut.gz": good[: len(good) // 2], "junk.gz": good + b"junk", "flipped.gz": good[:-8] + b"\xff" * 8}
+    cases = {
+        "cut.gz": good[: len(good) // 2],
+        "junk.gz": good + b"junk",
+        "flipped.gz": good[:-8] + b"\xff" * 8,
+    }
     for name, content in cases.items():
         path = tmp_path / name
         path.write_bytes(content)
@@ -111,7 +134,10 @@ def test_corrupt_gzip_is_a_value_error_naming_the_file(tmp_path: Path) -> None:
 def test_file_object_errors_use_its_name(tmp_path: Path) -> None:
     path = tmp_path / "short.idx"
     path.write_bytes(b"\x00")
-    with open(path, "rb") as f, pytest.raises(ValueError, match=r"short\.idx: too short"):
+    with (
+        open(path, "rb") as f,
+        pytest.raises(ValueError, match=r"short\.idx: too short"),
+    ):
         read_idx(f)
 
 
@@ -126,7 +152,9 @@ def test_file_object_errors_use_its_name(tmp_path: Path) -> None:
         (np.zeros(2, bool), r"dtype bool cannot"),
     ],
 )
-def test_write_rejects_what_idx_cannot_hold(tmp_path: Path, array: np.ndarray, message: str) -> None:
+def test_write_rejects_what_idx_cannot_hold(
+    tmp_path: Path, array: np.ndarray, message: str
+) -> None:
     path = tmp_path / "out.idx"
     with pytest.raises(ValueError, match=message):
         write_idx(path, array)

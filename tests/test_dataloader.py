@@ -28,7 +28,9 @@ def epoch(loader: DataLoader) -> list[tuple[np.ndarray, np.ndarray]]:
 
 @settings(max_examples=50, deadline=None)
 @given(n=sizes, b=batch_sizes, seed=seeds, shuffle=st.booleans())
-def test_every_index_exactly_once_and_aligned(n: int, b: int, seed: int, shuffle: bool) -> None:
+def test_every_index_exactly_once_and_aligned(
+    n: int, b: int, seed: int, shuffle: bool
+) -> None:
     x, y = indexed(n)
     loader = DataLoader(x, y, b, shuffle=shuffle, rng=seed)
     batches = epoch(loader)
@@ -61,7 +63,10 @@ def test_drop_last_gives_full_batches_only(n: int, b: int, seed: int) -> None:
 @given(n=st.integers(min_value=0, max_value=100), b=batch_sizes, seed=seeds)
 def test_same_seed_same_epochs(n: int, b: int, seed: int) -> None:
     x, y = indexed(n)
-    a, c = DataLoader(x, y, b, rng=seed), DataLoader(x, y, b, rng=np.random.default_rng(seed))
+    a, c = (
+        DataLoader(x, y, b, rng=seed),
+        DataLoader(x, y, b, rng=np.random.default_rng(seed)),
+    )
     for _ in range(3):
         ea, ec = epoch(a), epoch(c)
         assert len(ea) == len(ec)
@@ -76,7 +81,9 @@ def test_each_epoch_draws_a_new_order(n: int, b: int, seed: int) -> None:
     x, y = indexed(n)
     loader = DataLoader(x, y, b, rng=seed)
     orders = [np.concatenate([yb for _, yb in loader]).tolist() for _ in range(3)]
-    assert orders[0] != orders[1] != orders[2]  # 12! orders: a repeat is (almost) impossible
+    assert (
+        orders[0] != orders[1] != orders[2]
+    )  # 12! orders: a repeat is (almost) impossible
 
 
 def test_order_is_drawn_at_iter_time() -> None:
@@ -96,7 +103,9 @@ def test_batches_are_independent_copies() -> None:
     batches = epoch(DataLoader(x, y, 4, rng=1))
     kept = [xb.copy() for xb, _ in batches]
     for (xb, _), k in zip(batches, kept):
-        np.testing.assert_array_equal(xb, k)  # later batches did not overwrite earlier ones
+        np.testing.assert_array_equal(
+            xb, k
+        )  # later batches did not overwrite earlier ones
         xb[:] = 99
     np.testing.assert_array_equal(x, original)
 
@@ -166,24 +175,86 @@ def test_lists_are_accepted() -> None:
 @pytest.mark.parametrize(
     ("args", "kwargs", "error", "message"),
     [
-        ((np.zeros(4), np.zeros(3), 2), {}, ValueError, r"same length, got len\(x\)=4 and len\(y\)=3"),
-        ((np.zeros(4), np.float64(1.0), 2), {}, ValueError, r"first \(sample\) dimension"),
+        (
+            (np.zeros(4), np.zeros(3), 2),
+            {},
+            ValueError,
+            r"same length, got len\(x\)=4 and len\(y\)=3",
+        ),
+        (
+            (np.zeros(4), np.float64(1.0), 2),
+            {},
+            ValueError,
+            r"first \(sample\) dimension",
+        ),
         ((np.zeros(4), np.zeros(4)), {}, TypeError, r"batch_size is required"),
-        ((np.zeros(4), np.zeros(4), 0), {}, ValueError, r"batch_size to be a positive int, got 0"),
+        (
+            (np.zeros(4), np.zeros(4), 0),
+            {},
+            ValueError,
+            r"batch_size to be a positive int, got 0",
+        ),
         ((np.zeros(4), np.zeros(4), -3), {}, ValueError, r"positive int, got -3"),
-        ((np.zeros(4), np.zeros(4), 2.0), {}, TypeError, r"positive int, got 2\.0 \(float\)"),
+        (
+            (np.zeros(4), np.zeros(4), 2.0),
+            {},
+            TypeError,
+            r"positive int, got 2\.0 \(float\)",
+        ),
         ((np.zeros(4), np.zeros(4), True), {}, TypeError, r"positive int, got True"),
-        ((np.zeros(4), np.zeros(4), 2), {"shuffle": "yes"}, TypeError, r"shuffle to be True or False, got 'yes'"),
-        ((np.zeros(4), np.zeros(4), 2), {"drop_last": 1}, TypeError, r"drop_last to be True or False"),
-        ((np.zeros(4), np.zeros(4), 2), {"rng": 1.5}, TypeError, r"rng to be a numpy\.random\.Generator.*got float"),
-        ((np.zeros(4), np.zeros(4), 2), {"rng": -1}, ValueError, r"non-negative int, got -1"),
-        ((np.zeros(4), np.zeros(4), 2), {"rng": np.random.RandomState(0)}, TypeError, r"got RandomState"),
-        ((np.zeros(4),), {"batch_size": 2}, TypeError, r"y is required when x is an array"),
-        ((Squares(4), 2), {}, TypeError, r"looks like a batch size.*DataLoader\(dataset, batch_size=2\)"),
-        ((object(),), {"batch_size": 2}, TypeError, r"dataset with __len__ and __getitem__, got object"),
+        (
+            (np.zeros(4), np.zeros(4), 2),
+            {"shuffle": "yes"},
+            TypeError,
+            r"shuffle to be True or False, got 'yes'",
+        ),
+        (
+            (np.zeros(4), np.zeros(4), 2),
+            {"drop_last": 1},
+            TypeError,
+            r"drop_last to be True or False",
+        ),
+        (
+            (np.zeros(4), np.zeros(4), 2),
+            {"rng": 1.5},
+            TypeError,
+            r"rng to be a numpy\.random\.Generator.*got float",
+        ),
+        (
+            (np.zeros(4), np.zeros(4), 2),
+            {"rng": -1},
+            ValueError,
+            r"non-negative int, got -1",
+        ),
+        (
+            (np.zeros(4), np.zeros(4), 2),
+            {"rng": np.random.RandomState(0)},
+            TypeError,
+            r"got RandomState",
+        ),
+        (
+            (np.zeros(4),),
+            {"batch_size": 2},
+            TypeError,
+            r"y is required when x is an array",
+        ),
+        (
+            (Squares(4), 2),
+            {},
+            TypeError,
+            r"looks like a batch size.*DataLoader\(dataset, batch_size=2\)",
+        ),
+        (
+            (object(),),
+            {"batch_size": 2},
+            TypeError,
+            r"dataset with __len__ and __getitem__, got object",
+        ),
     ],
 )
-def test_argument_errors(args: tuple[Any, ...], kwargs: dict[str, Any], error: type, message: str) -> None:
+def test_argument_errors(
+    args: tuple[Any, ...], kwargs: dict[str, Any], error: type, message: str
+) -> None:
     with pytest.raises(error, match=message) as info:
         DataLoader(*args, **kwargs)
     assert str(info.value).startswith("DataLoader: ")

@@ -35,12 +35,19 @@ def run_example(script: str, *args: str) -> subprocess.CompletedProcess:
 @needs_data
 def test_softmax_mnist_prints_the_summary_checkpoints_and_resumes(tmp_path):
     checkpoint = tmp_path / "softmax.npz"
-    result = run_example("softmax_mnist.py", "--epochs", "1", "--checkpoint", str(checkpoint))
+    result = run_example(
+        "softmax_mnist.py", "--epochs", "1", "--checkpoint", str(checkpoint)
+    )
     summary = result.stdout.strip().splitlines()[-1]
-    match = re.fullmatch(r"test accuracy (\d+\.\d\d)% in (\d+\.\d) s \(report: 91\.5% in 2102 s\)", summary)
+    match = re.fullmatch(
+        r"test accuracy (\d+\.\d\d)% in (\d+\.\d) s \(report: 91\.5% in 2102 s\)",
+        summary,
+    )
     assert match, summary
     assert float(match.group(1)) > 88.0
-    assert "\r" not in result.stderr and "epoch 1/1 - loss" in result.stderr  # not a terminal: lines
+    assert (
+        "\r" not in result.stderr and "epoch 1/1 - loss" in result.stderr
+    )  # not a terminal: lines
     loaded = load_checkpoint(checkpoint, Sequential(Linear(784, 10)))
     assert loaded.epoch == 1 and len(loaded.history.val_acc) == 1
 
@@ -48,7 +55,9 @@ def test_softmax_mnist_prints_the_summary_checkpoints_and_resumes(tmp_path):
     args = ["--epochs", "2", "--checkpoint", str(checkpoint)]
     png = tmp_path / "curves.png"
     plotting = importlib.util.find_spec("matplotlib") is not None
-    result = run_example("softmax_mnist.py", *args, *(["--plot", str(png)] if plotting else []))
+    result = run_example(
+        "softmax_mnist.py", *args, *(["--plot", str(png)] if plotting else [])
+    )
     assert "resuming from" in result.stdout
     assert "epoch 1/2" not in result.stderr and "epoch 2/2 - loss" in result.stderr
     assert load_checkpoint(checkpoint, Sequential(Linear(784, 10))).epoch == 2
@@ -58,15 +67,28 @@ def test_softmax_mnist_prints_the_summary_checkpoints_and_resumes(tmp_path):
 
 def test_softmax_mnist_help_lists_the_flags():
     result = run_example("softmax_mnist.py", "--help")
-    for flag in ("--epochs", "--lr", "--batch-size", "--momentum", "--weight-decay", "--seed",
-                 "--data", "--checkpoint", "--plot"):
+    for flag in (
+        "--epochs",
+        "--lr",
+        "--batch-size",
+        "--momentum",
+        "--weight-decay",
+        "--seed",
+        "--data",
+        "--checkpoint",
+        "--plot",
+    ):
         assert flag in result.stdout
 
 
 def test_softmax_mnist_imports_without_training_and_has_the_tuned_defaults():
-    spec = importlib.util.spec_from_file_location("softmax_mnist", EXAMPLES / "softmax_mnist.py")
+    spec = importlib.util.spec_from_file_location(
+        "softmax_mnist", EXAMPLES / "softmax_mnist.py"
+    )
     module = importlib.util.module_from_spec(spec)
-    with mock.patch.dict(os.environ):  # the script sets BLAS thread variables; keep ours
+    with mock.patch.dict(
+        os.environ
+    ):  # the script sets BLAS thread variables; keep ours
         spec.loader.exec_module(module)  # importing must not train
     args = module.parse_args([])
     assert (args.epochs, args.batch_size, args.seed) == (10, 128, 0)

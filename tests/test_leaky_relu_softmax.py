@@ -22,7 +22,9 @@ def test_leaky_relu_values_and_gradient():
     np.testing.assert_array_equal(y, np.float32([[-0.2, -0.05, 0.0, 0.5, 3.0]]))
     grad = np.float32([[1.0, 2.0, 3.0, 4.0, 5.0]])
     # the kink x = 0 takes the negative slope, as in PyTorch
-    np.testing.assert_array_equal(layer.backward(grad), np.float32([[0.1, 0.2, 0.3, 4.0, 5.0]]))
+    np.testing.assert_array_equal(
+        layer.backward(grad), np.float32([[0.1, 0.2, 0.3, 4.0, 5.0]])
+    )
 
 
 def test_leaky_relu_default_slope_and_repr():
@@ -48,7 +50,9 @@ def test_leaky_relu_gradcheck_off_the_kink(slope):
 
 
 def test_leaky_relu_layer_contract_properties():
-    check_layer(lambda: LeakyReLU(0.2), batch_shapes(5), avoid_kinks=(0.0,), max_examples=25)
+    check_layer(
+        lambda: LeakyReLU(0.2), batch_shapes(5), avoid_kinks=(0.0,), max_examples=25
+    )
 
 
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
@@ -61,7 +65,9 @@ def test_leaky_relu_keeps_the_dtype(dtype):
 
 @pytest.mark.parametrize("slope", [float("nan"), float("inf"), "0.1", True])
 def test_leaky_relu_rejects_a_bad_slope(slope):
-    with pytest.raises((TypeError, ValueError), match="LeakyReLU: expected negative_slope"):
+    with pytest.raises(
+        (TypeError, ValueError), match="LeakyReLU: expected negative_slope"
+    ):
         LeakyReLU(slope)
 
 
@@ -120,7 +126,9 @@ def test_softmax_backward_is_the_jacobian_vector_product(axis):
         p = moved_y[index]
         jacobian = np.diag(p) - np.outer(p, p)
         expected[index] = jacobian.T @ moved_grad[index]
-    np.testing.assert_allclose(grad_x, np.moveaxis(expected, -1, axis), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(
+        grad_x, np.moveaxis(expected, -1, axis), rtol=1e-12, atol=1e-15
+    )
 
 
 @pytest.mark.parametrize("axis", [-1, 0])

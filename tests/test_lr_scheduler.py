@@ -44,7 +44,9 @@ def test_step_lr_values():
 
 def test_exponential_lr_values():
     scheduler = ExponentialLR(sgd(0.2), gamma=0.9)
-    assert lrs_over_epochs(scheduler, 6) == pytest.approx([0.2 * 0.9**e for e in range(6)], rel=1e-15)
+    assert lrs_over_epochs(scheduler, 6) == pytest.approx(
+        [0.2 * 0.9**e for e in range(6)], rel=1e-15
+    )
 
 
 def test_cosine_annealing_values():
@@ -53,13 +55,19 @@ def test_cosine_annealing_values():
     halves = [1.0, (2 + math.sqrt(2)) / 4, 0.5, (2 - math.sqrt(2)) / 4, 0.0]
     expected = [0.02 + 0.08 * h for h in halves]
     assert lrs_over_epochs(scheduler, 5) == pytest.approx(expected, rel=1e-14)
-    assert scheduler.optimizer.lr == pytest.approx(0.02 + 0.08 * halves[3])  # climbs after T_max
+    assert scheduler.optimizer.lr == pytest.approx(
+        0.02 + 0.08 * halves[3]
+    )  # climbs after T_max
 
 
 def test_before_any_step_the_lr_is_the_base_lr():
     optimizer = sgd(0.3)
     scheduler = StepLR(optimizer, step_size=1)
-    assert scheduler.base_lr == 0.3 and scheduler.get_last_lr() == 0.3 and optimizer.lr == 0.3
+    assert (
+        scheduler.base_lr == 0.3
+        and scheduler.get_last_lr() == 0.3
+        and optimizer.lr == 0.3
+    )
     assert scheduler.last_epoch == 0
 
 
@@ -128,7 +136,9 @@ def test_plateau_reduces_after_more_than_patience_bad_epochs():
 
 
 def test_plateau_max_mode_and_min_lr():
-    scheduler = ReduceLROnPlateau(sgd(1.0), mode="max", factor=0.1, patience=0, min_lr=0.005)
+    scheduler = ReduceLROnPlateau(
+        sgd(1.0), mode="max", factor=0.1, patience=0, min_lr=0.005
+    )
     lrs = plateau_lrs(scheduler, [0.5, 0.6, 0.6, 0.7, 0.1, 0.1, 0.1])
     assert lrs == pytest.approx([1.0, 1.0, 0.1, 0.1, 0.01, 0.005, 0.005])
 
@@ -139,7 +149,9 @@ def test_plateau_relative_and_absolute_thresholds():
     assert plateau_lrs(rel, [1.0, 0.95]) == [1.0, pytest.approx(0.1)]
     assert rel.best == 1.0
     # abs: 0.95 is below 1.0 - 0.01
-    absolute = ReduceLROnPlateau(sgd(1.0), patience=0, threshold=0.01, threshold_mode="abs")
+    absolute = ReduceLROnPlateau(
+        sgd(1.0), patience=0, threshold=0.01, threshold_mode="abs"
+    )
     assert plateau_lrs(absolute, [1.0, 0.95]) == [1.0, 1.0]
     assert absolute.best == 0.95
 
@@ -153,7 +165,10 @@ def test_plateau_cooldown_ignores_the_epochs_after_a_reduction():
 
 def test_plateau_nan_is_never_an_improvement():
     scheduler = ReduceLROnPlateau(sgd(1.0), patience=1)
-    assert plateau_lrs(scheduler, [float("nan"), float("nan")]) == [1.0, pytest.approx(0.1)]
+    assert plateau_lrs(scheduler, [float("nan"), float("nan")]) == [
+        1.0,
+        pytest.approx(0.1),
+    ]
     assert scheduler.best is None
 
 
@@ -201,7 +216,10 @@ def test_plateau_state_dict_resumes_exactly_and_is_json():
         (lambda opt: ReduceLROnPlateau(opt, factor=1.0), "factor"),
         (lambda opt: ReduceLROnPlateau(opt, patience=-1), "patience"),
         (lambda opt: ReduceLROnPlateau(opt, threshold=-0.1), "threshold"),
-        (lambda opt: ReduceLROnPlateau(opt, threshold_mode="relative"), "threshold_mode"),
+        (
+            lambda opt: ReduceLROnPlateau(opt, threshold_mode="relative"),
+            "threshold_mode",
+        ),
         (lambda opt: ReduceLROnPlateau(opt, min_lr=-1.0), "min_lr"),
         (lambda opt: ReduceLROnPlateau(opt, cooldown=1.5), "cooldown"),
     ],

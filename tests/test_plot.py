@@ -33,13 +33,17 @@ def test_importing_the_package_does_not_import_matplotlib():
     import subprocess
 
     code = "import minitorch_np, minitorch_np.plot, minitorch_np.training, sys; print('matplotlib' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "False"
 
 
 def test_missing_matplotlib_gives_the_install_command(monkeypatch, tmp_path):
     for name in MATPLOTLIB_MODULES:
-        monkeypatch.setitem(sys.modules, name, None)  # "import matplotlib" now raises ImportError
+        monkeypatch.setitem(
+            sys.modules, name, None
+        )  # "import matplotlib" now raises ImportError
     with pytest.raises(ImportError, match=r'pip install "minitorch_np\[plot\]"'):
         plot_history(history(), tmp_path / "curves.png")
     with pytest.raises(ImportError, match=r'pip install "minitorch_np\[plot\]"'):
@@ -52,9 +56,15 @@ def test_a_history_without_loss_is_rejected():
         plot_history(History())
 
 
-@pytest.mark.parametrize(("with_val", "with_acc", "panels"), [(True, True, 2), (False, True, 2), (True, False, 1)])
+@pytest.mark.parametrize(
+    ("with_val", "with_acc", "panels"),
+    [(True, True, 2), (False, True, 2), (True, False, 1)],
+)
 def test_writes_a_png(tmp_path, with_val, with_acc, panels):
-    pytest.importorskip("matplotlib", reason='the plot extra is not installed (pip install "minitorch_np[plot]")')
+    pytest.importorskip(
+        "matplotlib",
+        reason='the plot extra is not installed (pip install "minitorch_np[plot]")',
+    )
     path = tmp_path / "curves.png"
     figure = plot_history(history(with_val, with_acc), path, title="test run")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -64,7 +74,10 @@ def test_writes_a_png(tmp_path, with_val, with_acc, panels):
 
 
 def test_accepts_a_plain_mapping(tmp_path):
-    pytest.importorskip("matplotlib", reason='the plot extra is not installed (pip install "minitorch_np[plot]")')
+    pytest.importorskip(
+        "matplotlib",
+        reason='the plot extra is not installed (pip install "minitorch_np[plot]")',
+    )
     path = tmp_path / "keras.png"
     plot_history({"loss": [0.5, 0.4], "val_loss": [0.6, 0.5]}, path)
     assert path.stat().st_size > 0

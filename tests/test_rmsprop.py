@@ -51,9 +51,16 @@ def rmsprop_reference(steps, lr, alpha=0.99, eps=1e-8, momentum=0.0, weight_deca
 @pytest.mark.parametrize("weight_decay", [0.0, 0.1])
 @pytest.mark.parametrize("alpha", [0.99, 0.5, 0.0])
 def test_rmsprop_matches_the_reference_algorithm(momentum, weight_decay, alpha):
-    kwargs = {"lr": 0.01, "alpha": alpha, "momentum": momentum, "weight_decay": weight_decay}
+    kwargs = {
+        "lr": 0.01,
+        "alpha": alpha,
+        "momentum": momentum,
+        "weight_decay": weight_decay,
+    }
     param, _ = run(7, **kwargs)
-    np.testing.assert_allclose(param.data, rmsprop_reference(7, **kwargs), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(
+        param.data, rmsprop_reference(7, **kwargs), rtol=1e-12, atol=1e-14
+    )
 
 
 def test_first_step_is_lr_over_sqrt_one_minus_alpha():
@@ -61,7 +68,9 @@ def test_first_step_is_lr_over_sqrt_one_minus_alpha():
     # lr * g / (sqrt(1 - alpha) |g| + eps) ~ lr / sqrt(1 - alpha) * sign(g) = 10 lr.
     lr = 1e-3
     param, _ = run(1, lr=lr, alpha=0.99)
-    np.testing.assert_allclose(START - param.data, 10 * lr * np.sign(quadratic_grad(START)), rtol=1e-6)
+    np.testing.assert_allclose(
+        START - param.data, 10 * lr * np.sign(quadratic_grad(START)), rtol=1e-6
+    )
 
 
 def test_hand_computed_momentum_steps():
@@ -76,7 +85,9 @@ def test_hand_computed_momentum_steps():
     param.grad[0] = 4.0
     optimizer.step()
     second_buffer = np.sqrt(2) / 2 + 4 / np.sqrt(10.25)
-    assert param.data[0] == pytest.approx(-0.1 * np.sqrt(2) - 0.1 * second_buffer, rel=1e-14)
+    assert param.data[0] == pytest.approx(
+        -0.1 * np.sqrt(2) - 0.1 * second_buffer, rel=1e-14
+    )
 
 
 def test_rmsprop_converges_on_the_quadratic():
@@ -87,7 +98,10 @@ def test_rmsprop_converges_on_the_quadratic():
 @pytest.mark.parametrize("momentum", [0.0, 0.9])
 def test_lr_zero_leaves_parameters_bit_identical(momentum):
     rng = np.random.default_rng(0)
-    params = [Parameter(rng.standard_normal(shape), dtype=np.float32) for shape in [(3, 4), (4,)]]
+    params = [
+        Parameter(rng.standard_normal(shape), dtype=np.float32)
+        for shape in [(3, 4), (4,)]
+    ]
     before = [p.data.tobytes() for p in params]
     optimizer = RMSprop(params, lr=0.0, momentum=momentum, weight_decay=0.1)
     for _ in range(5):
@@ -109,7 +123,9 @@ def test_dtype_is_kept_for_parameters_and_state(dtype):
 def _training_run(optimizer, params, steps, rng):
     for _ in range(steps):
         for param in params:
-            param.grad[...] = (0.5 * param.data + rng.standard_normal(param.shape)).astype(param.dtype)
+            param.grad[...] = (
+                0.5 * param.data + rng.standard_normal(param.shape)
+            ).astype(param.dtype)
         optimizer.step()
 
 
@@ -117,7 +133,10 @@ def _training_run(optimizer, params, steps, rng):
 def test_state_dict_resumes_bit_identically(momentum):
     kwargs = {"lr": 0.01, "alpha": 0.9, "momentum": momentum, "weight_decay": 0.05}
     init = np.random.default_rng(1)
-    start = [init.standard_normal((3, 4)).astype(np.float32), init.standard_normal(4).astype(np.float32)]
+    start = [
+        init.standard_normal((3, 4)).astype(np.float32),
+        init.standard_normal(4).astype(np.float32),
+    ]
 
     params = [Parameter(w) for w in start]
     optimizer = RMSprop(params, **kwargs)
@@ -130,11 +149,15 @@ def test_state_dict_resumes_bit_identically(momentum):
     _training_run(optimizer, params, 3, noise)
     saved_state = optimizer.state_dict()
     saved_weights = [p.data.copy() for p in params]
-    _training_run(optimizer, params, 2, np.random.default_rng(99))  # mutate after saving
+    _training_run(
+        optimizer, params, 2, np.random.default_rng(99)
+    )  # mutate after saving
 
     resumed_params = [Parameter(w) for w in saved_weights]
     resumed = RMSprop(resumed_params)
-    saved_state["hyperparameters"] = json.loads(json.dumps(saved_state["hyperparameters"]))
+    saved_state["hyperparameters"] = json.loads(
+        json.dumps(saved_state["hyperparameters"])
+    )
     resumed.load_state_dict(saved_state)
     assert resumed.hyperparameters() == {**kwargs, "eps": 1e-8}
     _training_run(resumed, resumed_params, 3, noise)

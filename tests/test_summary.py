@@ -16,7 +16,11 @@ from minitorch_np.summary import summary
 
 def mlp() -> Sequential:
     return Sequential(
-        Linear(784, 256, rng=0), ReLU(), Linear(256, 256, rng=1), ReLU(), Linear(256, 10, rng=2)
+        Linear(784, 256, rng=0),
+        ReLU(),
+        Linear(256, 256, rng=1),
+        ReLU(),
+        Linear(256, 10, rng=2),
     )
 
 
@@ -24,11 +28,18 @@ def table_rows(text: str) -> list[list[str]]:
     """The body rows between the two '=' rules, split on runs of 2+ spaces."""
     lines = text.splitlines()
     rules = [i for i, line in enumerate(lines) if line and set(line) == {"="}]
-    return [[cell for cell in line.split("  ") if cell.strip()] for line in lines[rules[0] + 1 : rules[1]]]
+    return [
+        [cell for cell in line.split("  ") if cell.strip()]
+        for line in lines[rules[0] + 1 : rules[1]]
+    ]
 
 
 def footer(text: str) -> dict[str, str]:
-    return dict(line.split(": ") for line in text.splitlines() if line.endswith(tuple("0123456789")) and ": " in line)
+    return dict(
+        line.split(": ")
+        for line in text.splitlines()
+        if line.endswith(tuple("0123456789")) and ": " in line
+    )
 
 
 def test_mlp_784_256_256_10_has_269322_parameters():
@@ -58,7 +69,9 @@ def test_summary_method_and_function_agree_and_nothing_is_printed(capsys):
 
 
 def test_flatten_reshapes_and_batchnorm_buffers_are_non_trainable():
-    model = Sequential(Flatten(), Linear(12, 5, rng=0), BatchNorm1d(5), Dropout(0.5, rng=0))
+    model = Sequential(
+        Flatten(), Linear(12, 5, rng=0), BatchNorm1d(5), Dropout(0.5, rng=0)
+    )
     text = model.summary((3, 4))
     rows = [[cell.strip() for cell in row] for row in table_rows(text)]
     assert rows == [
@@ -76,7 +89,9 @@ def test_flatten_reshapes_and_batchnorm_buffers_are_non_trainable():
 
 def test_a_single_layer_is_its_own_row():
     rows = table_rows(Linear(3, 4, rng=0).summary((3,)))
-    assert [[cell.strip() for cell in row] for row in rows] == [["linear (Linear)", "(None, 4)", "16"]]
+    assert [[cell.strip() for cell in row] for row in rows] == [
+        ["linear (Linear)", "(None, 4)", "16"]
+    ]
 
 
 def test_float64_models_are_probed_in_float64():
@@ -85,7 +100,9 @@ def test_float64_models_are_probed_in_float64():
 
 
 def test_the_model_is_left_untouched():
-    model = Sequential(Linear(4, 3, rng=0), BatchNorm1d(3), Dropout(0.5, rng=1), Linear(3, 2, rng=2))
+    model = Sequential(
+        Linear(4, 3, rng=0), BatchNorm1d(3), Dropout(0.5, rng=1), Linear(3, 2, rng=2)
+    )
     x = np.random.default_rng(0).standard_normal((5, 4)).astype(np.float32)
     model.forward(x)  # fills caches and running statistics
     state = model.state_dict()
@@ -116,5 +133,8 @@ def test_bad_input_shape_is_rejected(shape):
 
 
 def test_a_shape_mismatch_names_the_layer():
-    with pytest.raises(ValueError, match=r"summary: layer 2 \(Linear\) failed on an input of shape \(None, 20\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"summary: layer 2 \(Linear\) failed on an input of shape \(None, 20\)",
+    ):
         Sequential(Linear(10, 20, rng=0), ReLU(), Linear(30, 5, rng=1)).summary((10,))

@@ -98,10 +98,16 @@ def without_seconds(history: History) -> dict[str, list[float]]:
 # ---------------------------------------------------------------------- fitting
 def test_overfits_64_samples_to_full_train_accuracy():
     x, y = blobs(64, seed=0)
-    y = np.random.default_rng(1).permutation(y)  # random labels: only memorisation works
+    y = np.random.default_rng(1).permutation(
+        y
+    )  # random labels: only memorisation works
     model = mlp(seed=0, hidden=64)
-    trainer = Trainer(model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.1, momentum=0.9))
-    history = trainer.fit(DataLoader(x, y, batch_size=16, rng=0), epochs=150, progress=False)
+    trainer = Trainer(
+        model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.1, momentum=0.9)
+    )
+    history = trainer.fit(
+        DataLoader(x, y, batch_size=16, rng=0), epochs=150, progress=False
+    )
     assert history.acc[-1] == 1.0
     assert trainer.evaluate(x, y)["acc"] == 1.0
     assert history.loss[-1] < 0.05 < history.loss[0]
@@ -112,7 +118,9 @@ def test_history_columns_and_logs():
     model = mlp(seed=0)
     optimizer = SGD(model.parameters(), lr=0.05)
     trainer = Trainer(model, SoftmaxCrossEntropy(), optimizer)
-    history = trainer.fit(DataLoader(x, y, batch_size=32, rng=0), 3, val_data=blobs(50, 1), progress=False)
+    history = trainer.fit(
+        DataLoader(x, y, batch_size=32, rng=0), 3, val_data=blobs(50, 1), progress=False
+    )
     assert history is trainer.history and trainer.epoch == 3 and len(history) == 3
     assert list(history) == ["loss", "acc", "val_loss", "val_acc", "lr", "seconds"]
     assert history.lr == [0.05] * 3
@@ -125,7 +133,9 @@ def test_epoch_loss_is_the_per_sample_mean_with_a_short_last_batch():
     x, y = blobs(10, seed=0)
     model = mlp(seed=0)
     trainer = Trainer(model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.0))
-    history = trainer.fit(DataLoader(x, y, batch_size=4, shuffle=False), 1, progress=False)
+    history = trainer.fit(
+        DataLoader(x, y, batch_size=4, shuffle=False), 1, progress=False
+    )
     # lr = 0: the weights never move, so the epoch mean equals one full-batch loss
     full = SoftmaxCrossEntropy()(model.forward(x), y)
     assert history.loss[0] == pytest.approx(full, rel=1e-6)
@@ -137,7 +147,9 @@ def test_regression_loss_records_no_accuracy():
     y = (x @ np.array([[1.0], [-2.0], [0.5]], dtype=np.float32)).astype(np.float32)
     model = Sequential(Linear(3, 1, rng=0))
     trainer = Trainer(model, MSELoss(), SGD(model.parameters(), lr=0.1))
-    history = trainer.fit(DataLoader(x, y, batch_size=16, rng=0), 20, val_data=(x, y), progress=False)
+    history = trainer.fit(
+        DataLoader(x, y, batch_size=16, rng=0), 20, val_data=(x, y), progress=False
+    )
     assert history.acc == [] and history.val_acc == []
     assert list(history) == ["loss", "val_loss", "lr", "seconds"]
     assert history.loss[-1] < 1e-3
@@ -149,8 +161,14 @@ def test_train_mode_for_fitting_eval_mode_for_evaluation():
     recorder = ModeRecorder()
     model = Sequential(Linear(N_FEATURES, N_CLASSES, rng=0), recorder)
     trainer = Trainer(model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.1))
-    trainer.fit(DataLoader(x, y, batch_size=20, rng=0), 1, val_data=(x, y), progress=False)
-    assert recorder.modes == [True, True, False]  # two training batches, one validation batch
+    trainer.fit(
+        DataLoader(x, y, batch_size=20, rng=0), 1, val_data=(x, y), progress=False
+    )
+    assert recorder.modes == [
+        True,
+        True,
+        False,
+    ]  # two training batches, one validation batch
     model.eval()
     trainer.evaluate(x, y)
     assert model.training is False  # evaluate restores the previous mode
@@ -163,15 +181,22 @@ def test_evaluate_and_predict_batching_does_not_change_results():
     x, y = blobs(103, seed=0)
     model = mlp(seed=0)
     trainer = Trainer(model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.1))
-    small, large = trainer.evaluate(x, y, batch_size=10), trainer.evaluate(x, y, batch_size=1000)
+    small, large = (
+        trainer.evaluate(x, y, batch_size=10),
+        trainer.evaluate(x, y, batch_size=1000),
+    )
     assert small["acc"] == large["acc"]
     assert small["loss"] == pytest.approx(large["loss"], rel=1e-6)
-    np.testing.assert_allclose(trainer.predict(x, batch_size=7), model.forward(x), rtol=1e-6)
+    np.testing.assert_allclose(
+        trainer.predict(x, batch_size=7), model.forward(x), rtol=1e-6
+    )
     assert trainer.predict(x, batch_size=7).shape == (103, N_CLASSES)
 
 
 def test_accuracy_metrics_take_labels_or_one_hot_rows():
-    logits = np.array([[2.0, 1.0, 0.0], [0.0, 0.5, 3.0], [1.0, 4.0, 0.0], [0.0, 0.0, 1.0]])
+    logits = np.array(
+        [[2.0, 1.0, 0.0], [0.0, 0.5, 3.0], [1.0, 4.0, 0.0], [0.0, 0.0, 1.0]]
+    )
     labels = np.array([0, 2, 0, 1])
     assert count_correct(logits, labels) == 2
     assert accuracy(logits, labels) == 0.5
@@ -185,11 +210,20 @@ def test_accuracy_metrics_take_labels_or_one_hot_rows():
 
 
 # ---------------------------------------------------------------------- reproducibility
-def run(seed: int, epochs: int = 3, jitter: bool = True) -> tuple[History, dict[str, np.ndarray]]:
+def run(
+    seed: int, epochs: int = 3, jitter: bool = True
+) -> tuple[History, dict[str, np.ndarray]]:
     x, y = blobs(120, seed=5)
     model = mlp(seed=seed, jitter=jitter)
-    trainer = Trainer(model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.05, momentum=0.9))
-    history = trainer.fit(DataLoader(x, y, batch_size=16, rng=seed), epochs, val_data=blobs(30, 6), progress=False)
+    trainer = Trainer(
+        model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.05, momentum=0.9)
+    )
+    history = trainer.fit(
+        DataLoader(x, y, batch_size=16, rng=seed),
+        epochs,
+        val_data=blobs(30, 6),
+        progress=False,
+    )
     return history, weights(model)
 
 
@@ -224,9 +258,13 @@ def make_run(seed: int, optimizer_name: str, net: str = "jitter"):
 
 @pytest.mark.parametrize("net", ["jitter", "dropout_batchnorm"])
 @pytest.mark.parametrize("optimizer_name", ["sgd", "adam"])
-def test_four_epochs_equal_two_plus_save_load_into_fresh_objects_plus_two(tmp_path, optimizer_name, net):
+def test_four_epochs_equal_two_plus_save_load_into_fresh_objects_plus_two(
+    tmp_path, optimizer_name, net
+):
     val_data = blobs(40, seed=8)
-    straight, straight_loader = make_run(seed=11, optimizer_name=optimizer_name, net=net)
+    straight, straight_loader = make_run(
+        seed=11, optimizer_name=optimizer_name, net=net
+    )
     straight.fit(straight_loader, 4, val_data=val_data, progress=False)
 
     first, loader = make_run(seed=11, optimizer_name=optimizer_name, net=net)
@@ -235,7 +273,9 @@ def test_four_epochs_equal_two_plus_save_load_into_fresh_objects_plus_two(tmp_pa
 
     # fresh objects with other seeds: everything must come from the checkpoint
     resumed, fresh_loader = make_run(seed=99, optimizer_name=optimizer_name, net=net)
-    history = resumed.fit(fresh_loader, 4, val_data=val_data, progress=False, resume_from=path)
+    history = resumed.fit(
+        fresh_loader, 4, val_data=val_data, progress=False, resume_from=path
+    )
 
     assert resumed.epoch == 4 and len(history) == 4
     assert without_seconds(history) == without_seconds(straight.history)
@@ -243,9 +283,13 @@ def test_four_epochs_equal_two_plus_save_load_into_fresh_objects_plus_two(tmp_pa
     base_lr = 0.05 if optimizer_name == "sgd" else 0.01
     assert history.lr == pytest.approx([base_lr * 0.7**epoch for epoch in range(4)])
     assert_same_arrays(weights(resumed.model), weights(straight.model))
-    assert_same_optimizer_state(resumed.optimizer.state_dict(), straight.optimizer.state_dict())
+    assert_same_optimizer_state(
+        resumed.optimizer.state_dict(), straight.optimizer.state_dict()
+    )
     assert resumed.scheduler.state_dict() == straight.scheduler.state_dict()
-    assert fresh_loader.rng.bit_generator.state == straight_loader.rng.bit_generator.state
+    assert (
+        fresh_loader.rng.bit_generator.state == straight_loader.rng.bit_generator.state
+    )
     random_layer = 2 if net == "jitter" else 3
     layer_state = straight.model[random_layer].rng.bit_generator.state
     assert resumed.model[random_layer].rng.bit_generator.state == layer_state
@@ -276,12 +320,21 @@ def test_divergent_learning_rate_stops_with_a_clear_error():
 
     trainer = Trainer(model, MSELoss(), SGD(model.parameters(), lr=5.0))
     with pytest.raises(FloatingPointError) as caught:
-        trainer.fit(DataLoader(x, y, batch_size=8, rng=0), 100, callbacks=[Recorder()], progress=False)
+        trainer.fit(
+            DataLoader(x, y, batch_size=8, rng=0),
+            100,
+            callbacks=[Recorder()],
+            progress=False,
+        )
     message = str(caught.value)
     match = re.search(r"loss is (nan|inf) at epoch (\d+), step (\d+)", message)
     assert match, message
-    assert re.search(r"last finite loss: \d[\d.e+]*; learning rate: 5\. ", message), message
-    assert int(match.group(2)) == len(seen_losses) + 1  # no epoch was completed after the blow-up
+    assert re.search(r"last finite loss: \d[\d.e+]*; learning rate: 5\. ", message), (
+        message
+    )
+    assert (
+        int(match.group(2)) == len(seen_losses) + 1
+    )  # no epoch was completed after the blow-up
     assert trainer.epoch == len(seen_losses)
 
 
@@ -291,7 +344,10 @@ def test_nan_input_stops_at_the_first_step_and_applies_no_update():
     model = mlp(seed=0)
     before = weights(model)
     trainer = Trainer(model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.1))
-    with pytest.raises(FloatingPointError, match=r"epoch 1, step 1 .*last finite loss: none \(this was the first step\)"):
+    with pytest.raises(
+        FloatingPointError,
+        match=r"epoch 1, step 1 .*last finite loss: none \(this was the first step\)",
+    ):
         trainer.fit(DataLoader(x, y, batch_size=32, shuffle=False), 2, progress=False)
     assert_same_arrays(weights(model), before)
     assert trainer.optimizer.step_count == 0
@@ -302,10 +358,17 @@ def fit_quietly(progress, epochs: int = 3) -> None:
     x, y = blobs(64, seed=0)
     model = mlp(seed=0)
     trainer = Trainer(model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.1))
-    trainer.fit(DataLoader(x, y, batch_size=8, rng=0), epochs, val_data=(x, y), progress=progress)
+    trainer.fit(
+        DataLoader(x, y, batch_size=8, rng=0),
+        epochs,
+        val_data=(x, y),
+        progress=progress,
+    )
 
 
-def test_progress_without_a_terminal_is_one_line_per_epoch_without_carriage_returns(capsys):
+def test_progress_without_a_terminal_is_one_line_per_epoch_without_carriage_returns(
+    capsys,
+):
     fit_quietly("auto", epochs=3)
     out, err = capsys.readouterr()
     assert out == ""
@@ -322,7 +385,9 @@ def test_progress_false_is_silent_and_bar_draws_tqdm_bars(capsys):
     assert capsys.readouterr() == ("", "")
     fit_quietly("bar", epochs=2)
     err = capsys.readouterr().err
-    assert "epoch 1/2 - loss" in err and "epoch 2/2 - loss" in err  # summary lines above the bars
+    assert (
+        "epoch 1/2 - loss" in err and "epoch 2/2 - loss" in err
+    )  # summary lines above the bars
     assert "training: 100%" in err  # the epoch bar
     assert "batch" in err
 

@@ -10,7 +10,9 @@ __all__ = ["ChecksumError", "sha256_hex", "verify_sha256"]
 class ChecksumError(ValueError):
     """The SHA-256 of a file's decompressed payload is not the expected one."""
 
-    def __init__(self, source: str, expected: str, actual: str, advice: str = "") -> None:
+    def __init__(
+        self, source: str, expected: str, actual: str, advice: str = ""
+    ) -> None:
         self.source, self.expected, self.actual = source, expected, actual
         message = (
             f"{source}: SHA-256 of the decompressed payload is {actual}, expected {expected}; "

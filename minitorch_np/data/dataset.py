@@ -36,10 +36,14 @@ class ArrayDataset:
         self.arrays = tuple(np.asarray(a) for a in arrays)
         for i, a in enumerate(self.arrays):
             if a.ndim == 0:
-                raise ValueError(f"ArrayDataset: expected array {i} with a first dimension (N, ...), got a scalar")
+                raise ValueError(
+                    f"ArrayDataset: expected array {i} with a first dimension (N, ...), got a scalar"
+                )
         lengths = [len(a) for a in self.arrays]
         if len(set(lengths)) > 1:
-            raise ValueError(f"ArrayDataset: expected arrays of the same length (first dimension), got lengths {lengths}")
+            raise ValueError(
+                f"ArrayDataset: expected arrays of the same length (first dimension), got lengths {lengths}"
+            )
 
     def __len__(self) -> int:
         return len(self.arrays[0])

@@ -19,7 +19,13 @@ from tqdm import tqdm
 
 from minitorch_np._atomic import atomic_write
 
-__all__ = ["MIRRORS_ENV", "DownloadError", "download_file", "mirror_urls", "resolve_mirrors"]
+__all__ = [
+    "MIRRORS_ENV",
+    "DownloadError",
+    "download_file",
+    "mirror_urls",
+    "resolve_mirrors",
+]
 
 #: Environment variable overriding the default mirrors: base URLs separated by
 #: commas and/or whitespace. ``{name}`` in a URL is replaced by the dataset name.
@@ -45,7 +51,9 @@ class DownloadError(OSError):
         return (type(self), (str(self), self.attempts))
 
 
-def resolve_mirrors(mirrors: Sequence[str] | str | None, defaults: Sequence[str]) -> list[str]:
+def resolve_mirrors(
+    mirrors: Sequence[str] | str | None, defaults: Sequence[str]
+) -> list[str]:
     """Mirror base URLs: the argument, else ``$MINITORCH_NP_MIRRORS``, else ``defaults``."""
     if mirrors is None:
         mirrors = os.environ.get(MIRRORS_ENV, "").strip() or list(defaults)
@@ -79,11 +87,20 @@ def download_file(
             return _download_one(url, dest, verify, timeout, progress)
         except Exception as err:  # noqa: BLE001 - any failure means: try the next mirror
             attempts.append((url, f"{type(err).__name__}: {err}"))
-    tried = "".join(f"\n  - {url}: {reason}" for url, reason in attempts) or "\n  (no mirrors configured)"
+    tried = (
+        "".join(f"\n  - {url}: {reason}" for url, reason in attempts)
+        or "\n  (no mirrors configured)"
+    )
     raise DownloadError(f"could not download {dest.name}; tried:{tried}", attempts)
 
 
-def _download_one(url: str, dest: Path, verify: Callable[[Path], bytes], timeout: float, progress: bool) -> bytes:
+def _download_one(
+    url: str,
+    dest: Path,
+    verify: Callable[[Path], bytes],
+    timeout: float,
+    progress: bool,
+) -> bytes:
     with atomic_write(dest) as (f, tmp):
         _stream(url, f, timeout, progress, desc=dest.name)
         f.flush()
@@ -95,7 +112,14 @@ def _stream(url: str, out: BinaryIO, timeout: float, progress: bool, desc: str) 
     with urllib.request.urlopen(url, timeout=timeout) as response:
         length = _content_length(response)
         got = 0
-        with tqdm(total=length, unit="B", unit_scale=True, unit_divisor=1024, desc=desc, disable=not progress) as bar:
+        with tqdm(
+            total=length,
+            unit="B",
+            unit_scale=True,
+            unit_divisor=1024,
+            desc=desc,
+            disable=not progress,
+        ) as bar:
             while chunk := response.read(_CHUNK):
                 out.write(chunk)
                 got += len(chunk)

@@ -95,7 +95,9 @@ def fetch_payload(
                     raise
                 stale = err
     if not download:
-        raise FileNotFoundError(_guide(spec, file, locations, target, [], None, "was not found"))
+        raise FileNotFoundError(
+            _guide(spec, file, locations, target, [], None, "was not found")
+        )
     return _download(spec, file, locations, target, mirrors, progress, timeout, stale)
 
 
@@ -112,14 +114,34 @@ def _download(
     urls = mirror_urls(resolve_mirrors(mirrors, spec.mirrors), file.filename, spec.name)
     dest = target / file.filename
     if not urls:
-        raise DownloadError(_guide(spec, file, locations, target, [], stale, "was not found and no download mirrors are configured"))
+        raise DownloadError(
+            _guide(
+                spec,
+                file,
+                locations,
+                target,
+                [],
+                stale,
+                "was not found and no download mirrors are configured",
+            )
+        )
     try:
         target.mkdir(parents=True, exist_ok=True)
-        payload = download_file(urls, dest, lambda p: _read_verified(p, file, ""), timeout=timeout, progress=progress)
+        payload = download_file(
+            urls,
+            dest,
+            lambda p: _read_verified(p, file, ""),
+            timeout=timeout,
+            progress=progress,
+        )
     except DownloadError as err:
-        raise DownloadError(_guide(spec, file, locations, target, err.attempts, stale), err.attempts) from err
+        raise DownloadError(
+            _guide(spec, file, locations, target, err.attempts, stale), err.attempts
+        ) from err
     except OSError as err:
-        message = _guide(spec, file, locations, target, [], stale, f"could not be saved ({err})")
+        message = _guide(
+            spec, file, locations, target, [], stale, f"could not be saved ({err})"
+        )
         raise DownloadError(message) from err
     return payload, str(dest)
 
@@ -140,7 +162,9 @@ def _same(a: Path, b: Path) -> bool:
 
 def _advice(loc: Location, is_target: bool) -> str:
     if is_target:
-        return "Delete it, or load with download=True to replace it by a fresh download."
+        return (
+            "Delete it, or load with download=True to replace it by a fresh download."
+        )
     return f"Replace it by a correct copy or remove it (this folder is searched as the {loc.origin})."
 
 

@@ -23,7 +23,15 @@ from numpy.typing import DTypeLike
 
 from minitorch_np._atomic import atomic_write
 
-__all__ = ["IDX_DTYPES", "decode_idx", "encode_idx", "idx_magic", "read_idx", "read_payload", "write_idx"]
+__all__ = [
+    "IDX_DTYPES",
+    "decode_idx",
+    "encode_idx",
+    "idx_magic",
+    "read_idx",
+    "read_payload",
+    "write_idx",
+]
 
 PathLike = Union[str, "os.PathLike[str]"]
 Source = Union[PathLike, BinaryIO]  # noqa: UP007 - runtime alias, Python 3.9 has no X | Y
@@ -87,7 +95,9 @@ def decode_idx(
     found = struct.unpack_from(">I", data)[0]
     if magic is not None and found != magic:
         label = f" for {what}" if what else ""
-        raise ValueError(f"{source}: bad magic 0x{found:08X}, expected 0x{magic:08X}{label}")
+        raise ValueError(
+            f"{source}: bad magic 0x{found:08X}, expected 0x{magic:08X}{label}"
+        )
     expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     got = len(data) - offset
     if got != expected:
@@ -97,23 +107,31 @@ def decode_idx(
             f"{source}: expected {expected} payload bytes for a {dims} {dtype.name} array, "
             f"got {got} ({detail})"
         )
-    return np.frombuffer(data, dtype=dtype, count=expected // dtype.itemsize, offset=offset).reshape(shape)
+    return np.frombuffer(
+        data, dtype=dtype, count=expected // dtype.itemsize, offset=offset
+    ).reshape(shape)
 
 
 def encode_idx(array: np.ndarray) -> bytes:
     """The IDX bytes (header + big-endian C-order data) of an array with 1-4 dims."""
     array = np.asarray(array)
     if not 1 <= array.ndim <= MAX_DIMS:
-        raise ValueError(f"array: IDX stores 1 to {MAX_DIMS} dimensions, got ndim={array.ndim}")
+        raise ValueError(
+            f"array: IDX stores 1 to {MAX_DIMS} dimensions, got ndim={array.ndim}"
+        )
     code = _type_code(array.dtype)
     if any(d >= 2**32 for d in array.shape):
-        raise ValueError(f"array: IDX dimensions must be < 2**32, got shape {array.shape}")
+        raise ValueError(
+            f"array: IDX dimensions must be < 2**32, got shape {array.shape}"
+        )
     header = struct.pack(f">BBBB{array.ndim}I", 0, 0, code, array.ndim, *array.shape)
     body = np.ascontiguousarray(array, dtype=IDX_DTYPES[code]).tobytes()
     return header + body
 
 
-def write_idx(target: Source, array: np.ndarray, *, compress: bool | None = None) -> None:
+def write_idx(
+    target: Source, array: np.ndarray, *, compress: bool | None = None
+) -> None:
     """Write ``array`` (1-4 dims, dtype uint8/int8/int16/int32/float32/float64) as IDX.
 
     ``target`` is a path or a binary file object. ``compress=None`` gzips when
@@ -136,7 +154,9 @@ def write_idx(target: Source, array: np.ndarray, *, compress: bool | None = None
 def _parse_header(data: bytes, source: str) -> tuple[np.dtype, tuple[int, ...], int]:
     """(big-endian dtype, shape, payload offset) from the IDX header in ``data``."""
     if len(data) < 4:
-        raise ValueError(f"{source}: too short for an IDX header: {len(data)} bytes, need at least 4")
+        raise ValueError(
+            f"{source}: too short for an IDX header: {len(data)} bytes, need at least 4"
+        )
     zero0, zero1, code, ndim = data[:4]
     if zero0 or zero1:
         raise ValueError(
@@ -145,9 +165,13 @@ def _parse_header(data: bytes, source: str) -> tuple[np.dtype, tuple[int, ...], 
         )
     if code not in IDX_DTYPES:
         known = ", ".join(f"0x{c:02X} ({d.name})" for c, d in IDX_DTYPES.items())
-        raise ValueError(f"{source}: unknown IDX type code 0x{code:02X}; known codes: {known}")
+        raise ValueError(
+            f"{source}: unknown IDX type code 0x{code:02X}; known codes: {known}"
+        )
     if not 1 <= ndim <= MAX_DIMS:
-        raise ValueError(f"{source}: IDX number of dimensions must be 1 to {MAX_DIMS}, got {ndim}")
+        raise ValueError(
+            f"{source}: IDX number of dimensions must be 1 to {MAX_DIMS}, got {ndim}"
+        )
     offset = 4 + 4 * ndim
     if len(data) < offset:
         raise ValueError(
@@ -162,7 +186,9 @@ def _type_code(dtype: np.dtype) -> int:
         if dtype.kind == idx_dtype.kind and dtype.itemsize == idx_dtype.itemsize:
             return code
     supported = ", ".join(d.name for d in IDX_DTYPES.values())
-    raise ValueError(f"array: dtype {dtype} cannot be stored in IDX; supported: {supported}")
+    raise ValueError(
+        f"array: dtype {dtype} cannot be stored in IDX; supported: {supported}"
+    )
 
 
 def _writable_native(array: np.ndarray) -> np.ndarray:

@@ -18,7 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Union
 
-__all__ = ["DATA_ENV", "SYSTEM_DATA_DIR", "Location", "download_dir", "search_locations", "user_cache_dir"]
+__all__ = [
+    "DATA_ENV",
+    "SYSTEM_DATA_DIR",
+    "Location",
+    "download_dir",
+    "search_locations",
+    "user_cache_dir",
+]
 
 #: Environment variable naming a data folder with one subfolder per dataset.
 DATA_ENV = "MINITORCH_NP_DATA"
@@ -54,7 +61,10 @@ def search_locations(name: str, root: PathLike | None = None) -> list[Location]:
     found: list[Location] = []
     if root is not None:
         root_path = Path(root).expanduser()
-        found += [Location(root_path / name, "root argument"), Location(root_path, "root argument")]
+        found += [
+            Location(root_path / name, "root argument"),
+            Location(root_path, "root argument"),
+        ]
     env = os.environ.get(DATA_ENV, "")
     if env:
         found.append(Location(Path(env).expanduser() / name, f"${DATA_ENV}"))

@@ -13,17 +13,29 @@ from .download import DEFAULT_TIMEOUT
 from .fetch import DatasetSpec, FileSpec, fetch_payload
 from .idx import decode_idx, idx_magic
 
-__all__ = ["FASHION_MNIST", "MNIST", "load_fashion_mnist", "load_idx_dataset", "load_mnist"]
+__all__ = [
+    "FASHION_MNIST",
+    "MNIST",
+    "load_fashion_mnist",
+    "load_idx_dataset",
+    "load_mnist",
+]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
 
-def _mnist_like(name: str, title: str, hashes: dict[str, str], mirrors: tuple[str, ...]) -> DatasetSpec:
+def _mnist_like(
+    name: str, title: str, hashes: dict[str, str], mirrors: tuple[str, ...]
+) -> DatasetSpec:
     def pair(prefix: str) -> tuple[FileSpec, FileSpec]:
         images, labels = f"{prefix}-images-idx3-ubyte", f"{prefix}-labels-idx1-ubyte"
-        return FileSpec(images + ".gz", hashes[images]), FileSpec(labels + ".gz", hashes[labels])
+        return FileSpec(images + ".gz", hashes[images]), FileSpec(
+            labels + ".gz", hashes[labels]
+        )
 
-    return DatasetSpec(name, title, {"train": pair("train"), "test": pair("t10k")}, mirrors)
+    return DatasetSpec(
+        name, title, {"train": pair("train"), "test": pair("t10k")}, mirrors
+    )
 
 
 #: MNIST (LeCun, Cortes, Burges). Hashes are of the decompressed files.
@@ -127,13 +139,25 @@ def load_idx_dataset(
     images_file, labels_file = spec.splits[split]
 
     def fetch(file: FileSpec) -> tuple[bytes, str]:
-        return fetch_payload(spec, file, root, download=download, mirrors=mirrors, progress=progress, timeout=timeout)
+        return fetch_payload(
+            spec,
+            file,
+            root,
+            download=download,
+            mirrors=mirrors,
+            progress=progress,
+            timeout=timeout,
+        )
 
     images_bytes, images_src = fetch(images_file)
     labels_bytes, labels_src = fetch(labels_file)
     ndim = 1 + len(spec.image_shape)
-    images = decode_idx(images_bytes, images_src, magic=idx_magic(np.uint8, ndim), what="images")
-    labels = decode_idx(labels_bytes, labels_src, magic=idx_magic(np.uint8, 1), what="labels")
+    images = decode_idx(
+        images_bytes, images_src, magic=idx_magic(np.uint8, ndim), what="images"
+    )
+    labels = decode_idx(
+        labels_bytes, labels_src, magic=idx_magic(np.uint8, 1), what="labels"
+    )
     _check_arrays(spec, images, labels, images_src, labels_src)
     x = _to_output(images, out_dtype)
     if flatten:
@@ -147,11 +171,19 @@ def _check_options(spec: DatasetSpec, split: str, dtype: DTypeLike) -> np.dtype:
         raise ValueError(f"split must be {choices}, got {split!r}")
     out = np.dtype(dtype)
     if out.kind != "f" and out != np.uint8:
-        raise ValueError(f"dtype must be a float dtype (scaled to [0, 1]) or uint8 (raw 0..255), got {out}")
+        raise ValueError(
+            f"dtype must be a float dtype (scaled to [0, 1]) or uint8 (raw 0..255), got {out}"
+        )
     return out
 
 
-def _check_arrays(spec: DatasetSpec, images: np.ndarray, labels: np.ndarray, images_src: str, labels_src: str) -> None:
+def _check_arrays(
+    spec: DatasetSpec,
+    images: np.ndarray,
+    labels: np.ndarray,
+    images_src: str,
+    labels_src: str,
+) -> None:
     """Images (N, *image_shape), labels (N,) with the same N, labels < num_classes."""
     expected = ("N", *spec.image_shape)
     if images.shape[1:] != spec.image_shape:
@@ -160,9 +192,13 @@ def _check_arrays(spec: DatasetSpec, images: np.ndarray, labels: np.ndarray, ima
             f"got {' x '.join(map(str, images.shape))}"
         )
     if len(images) != len(labels):
-        raise ValueError(f"{spec.title}: {images_src} has {len(images)} images but {labels_src} has {len(labels)} labels")
+        raise ValueError(
+            f"{spec.title}: {images_src} has {len(images)} images but {labels_src} has {len(labels)} labels"
+        )
     if len(labels) and int(labels.max()) >= spec.num_classes:
-        raise ValueError(f"{labels_src}: labels must be 0..{spec.num_classes - 1}, found {int(labels.max())}")
+        raise ValueError(
+            f"{labels_src}: labels must be 0..{spec.num_classes - 1}, found {int(labels.max())}"
+        )
 
 
 def _to_output(images: np.ndarray, dtype: np.dtype) -> np.ndarray:

@@ -37,5 +37,7 @@ class Flatten(Layer):
         check_backward_ready("Flatten", self._input_shape)
         assert self._input_shape is not None
         batch = self._input_shape[0]
-        check_grad_shape("Flatten", grad_output, (batch, int(np.prod(self._input_shape[1:]))))
+        check_grad_shape(
+            "Flatten", grad_output, (batch, int(np.prod(self._input_shape[1:])))
+        )
         return grad_output.reshape(self._input_shape)

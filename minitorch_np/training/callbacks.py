@@ -45,14 +45,26 @@ class Callback:
 class _Monitor:
     """A quantity from the epoch logs and the rule for "better"."""
 
-    def __init__(self, owner: str, monitor: str, mode: str, min_delta: float = 0.0) -> None:
+    def __init__(
+        self, owner: str, monitor: str, mode: str, min_delta: float = 0.0
+    ) -> None:
         if mode not in ("auto", "min", "max"):
-            raise ValueError(f"{owner}: expected mode 'auto', 'min' or 'max', got {mode!r}")
-        if isinstance(min_delta, bool) or not isinstance(min_delta, numbers.Real) or min_delta < 0:
-            raise ValueError(f"{owner}: expected min_delta to be a number >= 0, got {min_delta!r}")
+            raise ValueError(
+                f"{owner}: expected mode 'auto', 'min' or 'max', got {mode!r}"
+            )
+        if (
+            isinstance(min_delta, bool)
+            or not isinstance(min_delta, numbers.Real)
+            or min_delta < 0
+        ):
+            raise ValueError(
+                f"{owner}: expected min_delta to be a number >= 0, got {min_delta!r}"
+            )
         self.owner: str = owner
         self.name: str = monitor
-        self.mode: str = ("max" if monitor.endswith("acc") else "min") if mode == "auto" else mode
+        self.mode: str = (
+            ("max" if monitor.endswith("acc") else "min") if mode == "auto" else mode
+        )
         self.min_delta: float = float(min_delta)
         self.best: float | None = None
 
@@ -102,8 +114,14 @@ class EarlyStopping(Callback):
         mode: str = "auto",
         restore_best_weights: bool = False,
     ) -> None:
-        if isinstance(patience, bool) or not isinstance(patience, numbers.Integral) or patience < 0:
-            raise ValueError(f"EarlyStopping: expected patience to be an int >= 0, got {patience!r}")
+        if (
+            isinstance(patience, bool)
+            or not isinstance(patience, numbers.Integral)
+            or patience < 0
+        ):
+            raise ValueError(
+                f"EarlyStopping: expected patience to be an int >= 0, got {patience!r}"
+            )
         self._monitor: _Monitor = _Monitor("EarlyStopping", monitor, mode, min_delta)
         self.patience: int = int(patience)
         self.restore_best_weights: bool = bool(restore_best_weights)
@@ -235,4 +253,6 @@ class LearningRateScheduler(Callback):
             self.scheduler.step()
 
     def __repr__(self) -> str:
-        return f"LearningRateScheduler({self.scheduler!r}, monitor={self._monitor.name!r})"
+        return (
+            f"LearningRateScheduler({self.scheduler!r}, monitor={self._monitor.name!r})"
+        )

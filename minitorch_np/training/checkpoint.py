@@ -92,9 +92,13 @@ def save_checkpoint(
     Returns the path written.
     """
     if not isinstance(model, Layer):
-        raise TypeError(f"save_checkpoint: expected model to be a Layer, got {type(model).__name__}")
+        raise TypeError(
+            f"save_checkpoint: expected model to be a Layer, got {type(model).__name__}"
+        )
     if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)) or epoch < 0:
-        raise ValueError(f"save_checkpoint: expected epoch to be an int >= 0, got {epoch!r}")
+        raise ValueError(
+            f"save_checkpoint: expected epoch to be an int >= 0, got {epoch!r}"
+        )
     arrays = {f"model/{name}": array for name, array in model.state_dict().items()}
     metadata: dict[str, Any] = {
         "format": FORMAT,
@@ -106,7 +110,10 @@ def save_checkpoint(
         "scheduler": scheduler.state_dict() if scheduler is not None else None,
         "rng": {
             "train_loader": _loader_rng_state(train_loader),
-            "layers": {name: _to_json(rng.bit_generator.state) for name, rng in layer_generators(model)},
+            "layers": {
+                name: _to_json(rng.bit_generator.state)
+                for name, rng in layer_generators(model)
+            },
         },
     }
     if optimizer is not None:
@@ -118,7 +125,9 @@ def save_checkpoint(
             "buffers": [sorted(buffers) for buffers in state["state"]],
         }
         for index, buffers in enumerate(state["state"]):
-            arrays.update((f"optimizer/{index}/{name}", value) for name, value in buffers.items())
+            arrays.update(
+                (f"optimizer/{index}/{name}", value) for name, value in buffers.items()
+            )
     arrays["metadata"] = np.array(_dump_json(metadata))
     destination = Path(path)
     with atomic_write(destination) as (file, _):
@@ -174,7 +183,9 @@ def load_checkpoint(
             _restore_loader_generator(train_loader, metadata["rng"]["train_loader"])
         if scheduler is not None:
             if metadata["scheduler"] is None:
-                raise ValueError("the checkpoint holds no scheduler state (it was saved without one)")
+                raise ValueError(
+                    "the checkpoint holds no scheduler state (it was saved without one)"
+                )
             scheduler.load_state_dict(metadata["scheduler"])
             if optimizer is not None:  # the optimizer's saved lr is the authority
                 optimizer.lr = metadata["optimizer"]["hyperparameters"]["lr"]
@@ -196,7 +207,9 @@ def _read(
         raise ValueError(f"{where}: not a checkpoint (not an .npz archive)")
     with np.load(path, allow_pickle=False) as contents:
         if "metadata" not in contents.files:
-            raise ValueError(f"{where}: not a minitorch_np checkpoint (no 'metadata' entry)")
+            raise ValueError(
+                f"{where}: not a minitorch_np checkpoint (no 'metadata' entry)"
+            )
         metadata = json.loads(contents["metadata"].item())
         if metadata.get("format") != FORMAT or metadata.get("version") != VERSION:
             raise ValueError(
@@ -216,10 +229,14 @@ def _read(
 
 
 def _restore_optimizer(
-    optimizer: Optimizer, saved: dict[str, Any] | None, buffers: dict[int, dict[str, np.ndarray]]
+    optimizer: Optimizer,
+    saved: dict[str, Any] | None,
+    buffers: dict[int, dict[str, np.ndarray]],
 ) -> None:
     if saved is None:
-        raise ValueError("the checkpoint holds no optimizer state (it was saved without one)")
+        raise ValueError(
+            "the checkpoint holds no optimizer state (it was saved without one)"
+        )
     optimizer.load_state_dict(
         {
             "type": saved["type"],
@@ -260,7 +277,9 @@ def _restore_layer_generators(model: Layer, saved: dict[str, Any]) -> None:
 
 
 # ---------------------------------------------------------------------- generators
-def layer_generators(model: Layer, prefix: str = "") -> Iterator[tuple[str, np.random.Generator]]:
+def layer_generators(
+    model: Layer, prefix: str = ""
+) -> Iterator[tuple[str, np.random.Generator]]:
     """``(dotted_name, generator)`` for every layer (the model itself named
     ``""``) whose ``rng`` attribute is a ``numpy.random.Generator``."""
     rng = getattr(model, "rng", None)
@@ -272,10 +291,16 @@ def layer_generators(model: Layer, prefix: str = "") -> Iterator[tuple[str, np.r
 
 def _loader_rng_state(train_loader: Any) -> dict[str, Any] | None:
     rng = getattr(train_loader, "rng", None)
-    return _to_json(rng.bit_generator.state) if isinstance(rng, np.random.Generator) else None
+    return (
+        _to_json(rng.bit_generator.state)
+        if isinstance(rng, np.random.Generator)
+        else None
+    )
 
 
-def _set_generator_state(rng: np.random.Generator, saved: dict[str, Any], owner: str) -> None:
+def _set_generator_state(
+    rng: np.random.Generator, saved: dict[str, Any], owner: str
+) -> None:
     kind = type(rng.bit_generator).__name__
     if saved.get("bit_generator") != kind:
         raise ValueError(
@@ -309,7 +334,9 @@ class _Snapshot:
     """The current state of everything `load_checkpoint` may modify, so a
     failed load can put it all back."""
 
-    def __init__(self, model: Layer, optimizer: Any, train_loader: Any, scheduler: Any) -> None:
+    def __init__(
+        self, model: Layer, optimizer: Any, train_loader: Any, scheduler: Any
+    ) -> None:
         self.model, self.optimizer, self.scheduler = model, optimizer, scheduler
         self.model_state = model.state_dict()
         self.optimizer_state = optimizer.state_dict() if optimizer is not None else None

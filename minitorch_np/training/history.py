@@ -43,9 +43,7 @@ class History:
         """Record one epoch: ``logs`` maps some of `COLUMNS` to numbers, the
         same columns every epoch."""
         _check_names(logs)
-        _check_lengths(
-            {name: len(self[name]) + (name in logs) for name in COLUMNS}
-        )
+        _check_lengths({name: len(self[name]) + (name in logs) for name in COLUMNS})
         for name, value in logs.items():
             self[name].append(float(value))
 
@@ -55,7 +53,9 @@ class History:
 
     def __getitem__(self, name: str) -> list[float]:
         if name not in COLUMNS:
-            raise KeyError(f"History: unknown column {name!r}; expected one of {COLUMNS}")
+            raise KeyError(
+                f"History: unknown column {name!r}; expected one of {COLUMNS}"
+            )
         return getattr(self, name)  # type: ignore[no-any-return]
 
     def __iter__(self) -> Iterator[str]:
@@ -84,7 +84,9 @@ class History:
 def _check_names(columns: Mapping[str, Any]) -> None:
     unknown = [name for name in columns if name not in COLUMNS]
     if unknown:
-        raise KeyError(f"History: unknown columns {unknown}; expected some of {COLUMNS}")
+        raise KeyError(
+            f"History: unknown columns {unknown}; expected some of {COLUMNS}"
+        )
 
 
 def _check_lengths(lengths: Mapping[str, int]) -> None:
