@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -206,18 +204,6 @@ def test_package_import_needs_neither_matplotlib_nor_hypothesis():
     assert (
         result.stdout.strip() == "Linear(in_features=784, out_features=10, bias=True)"
     )
-
-
-def test_the_layer_contract_page_runs(capsys):
-    page = Path(__file__).resolve().parents[1] / "docs" / "layer_contract.md"
-    blocks = re.findall(
-        r"^```python\n(.*?)^```", page.read_text(), flags=re.DOTALL | re.MULTILINE
-    )
-    assert blocks
-    namespace: dict[str, object] = {"__name__": "layer_contract_page"}
-    for number, block in enumerate(blocks, start=1):
-        exec(compile(block, f"{page.name} block {number}", "exec"), namespace)
-    assert capsys.readouterr().out.strip() == "True"
 
 
 def test_a_buffer_stays_an_array():

@@ -1,12 +1,10 @@
 """minitorch_np.testing: check_layer passes correct user layers and fails each
 kind of broken one with a message that says what is wrong; strategies; lazy
-hypothesis import; the custom-layer guide runs."""
+hypothesis import. (docs/custom_layer.md, the guide, runs in test_docs.py.)"""
 
 from __future__ import annotations
 
-import re
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,8 +16,6 @@ from minitorch_np.layers.layer import Layer
 from minitorch_np.layers.linear import Linear
 from minitorch_np.parameter import Parameter
 from minitorch_np.testing import array_shapes, batch_shapes, check_layer, float_arrays
-
-GUIDE = Path(__file__).resolve().parents[1] / "docs" / "custom_layer.md"
 
 
 class ScaleShift(Layer):
@@ -356,18 +352,3 @@ def test_missing_hypothesis_names_the_extra(monkeypatch):
             match=r'needs the hypothesis package.*pip install "minitorch_np\[test\]"',
         ):
             call()
-
-
-# ----------------------------------------------------------------- the guide
-def test_the_custom_layer_guide_runs(capsys):
-    """Executes every ```python block of docs/custom_layer.md, in order, in one
-    namespace (the guide says its blocks form one script)."""
-    blocks = re.findall(
-        r"^```python\n(.*?)^```", GUIDE.read_text(), flags=re.DOTALL | re.MULTILINE
-    )
-    assert len(blocks) >= 5
-    namespace: dict[str, object] = {"__name__": "custom_layer_guide"}
-    for number, block in enumerate(blocks, start=1):
-        exec(compile(block, f"{GUIDE.name} block {number}", "exec"), namespace)
-    printed = capsys.readouterr().out
-    assert "gradcheck passed" in printed and "loss " in printed
