@@ -1,5 +1,6 @@
-"""The version: one number, exposed as minitorch_np.__version__, installed as
-the package metadata and listed as the latest release in CHANGELOG.md."""
+"""Release metadata: one version number, exposed as minitorch_np.__version__,
+installed as the package metadata and listed as the latest release in
+CHANGELOG.md; the py.typed marker."""
 
 from __future__ import annotations
 
@@ -28,3 +29,14 @@ def test_the_changelog_lists_the_version_as_its_latest_release() -> None:
     )
     assert releases, "CHANGELOG.md has no '## [X.Y.Z] - YYYY-MM-DD' release heading"
     assert releases[0] == minitorch_np.__version__
+
+
+def test_the_py_typed_marker_ships_with_the_package() -> None:
+    """PEP 561: the marker tells type checkers to use the package's hints; it
+    must be in the package folder and listed as package data."""
+    package = Path(minitorch_np.__file__).parent
+    assert (package / "py.typed").is_file()
+    setup_cfg = (CHANGELOG.parent / "setup.cfg").read_text(encoding="utf-8")
+    assert re.search(
+        r"^\[options\.package_data\]\nminitorch_np = py\.typed$", setup_cfg, re.M
+    )
