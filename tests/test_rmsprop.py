@@ -3,31 +3,20 @@
 from __future__ import annotations
 
 import inspect
-import json
 
 import numpy as np
 import pytest
+from optimizer_checks import (
+    START,
+    TARGET,
+    assert_lr_zero_changes_nothing,
+    assert_resume_is_bit_identical,
+    quadratic_grad,
+    run,
+)
 
 from minitorch_np.optim.rmsprop import RMSprop
 from minitorch_np.parameter import Parameter
-
-# f(w) = 0.5 * sum(CURVATURE * (w - TARGET)^2), so grad f = CURVATURE * (w - TARGET).
-CURVATURE = np.array([1.0, 10.0, 0.1, 3.0])
-TARGET = np.array([1.0, -2.0, 0.5, 0.0])
-START = np.array([0.0, 0.5, -1.0, 2.0])
-
-
-def quadratic_grad(w: np.ndarray) -> np.ndarray:
-    return (CURVATURE * (w.astype(np.float64) - TARGET)).astype(w.dtype)
-
-
-def run(steps: int, dtype=np.float64, **kwargs) -> tuple[Parameter, RMSprop]:
-    param = Parameter(START, dtype=dtype)
-    optimizer = RMSprop([param], **kwargs)
-    for _ in range(steps):
-        param.grad[...] = quadratic_grad(param.data)
-        optimizer.step()
-    return param, optimizer
 
 
 def rmsprop_reference(steps, lr, alpha=0.99, eps=1e-8, momentum=0.0, weight_decay=0.0):
@@ -57,7 +46,7 @@ def test_rmsprop_matches_the_reference_algorithm(momentum, weight_decay, alpha):
         "momentum": momentum,
         "weight_decay": weight_decay,
     }
-    param, _ = run(7, **kwargs)
+    param, _ = run(RMSprop, 7, **kwargs)
     np.testing.assert_allclose(
         param.data, rmsprop_reference(7, **kwargs), rtol=1e-12, atol=1e-14
     )
@@ -67,7 +56,7 @@ def test_first_step_is_lr_over_sqrt_one_minus_alpha():
     # No bias correction: v = (1 - alpha) g^2 after step 1, so the step is
     # lr * g / (sqrt(1 - alpha) |g| + eps) ~ lr / sqrt(1 - alpha) * sign(g) = 10 lr.
     lr = 1e-3
-    param, _ = run(1, lr=lr, alpha=0.99)
+    param, _ = run(RMSprop, 1, lr=lr, alpha=0.99)
     np.testing.assert_allclose(
         START - param.data, 10 * lr * np.sign(quadratic_grad(START)), rtol=1e-6
     )
@@ -91,77 +80,35 @@ def test_hand_computed_momentum_steps():
 
 
 def test_rmsprop_converges_on_the_quadratic():
-    param, _ = run(3000, lr=0.003)
+    param, _ = run(RMSprop, 3000, lr=0.003)
     np.testing.assert_allclose(param.data, TARGET, atol=1e-2)
 
 
 @pytest.mark.parametrize("momentum", [0.0, 0.9])
 def test_lr_zero_leaves_parameters_bit_identical(momentum):
-    rng = np.random.default_rng(0)
-    params = [
-        Parameter(rng.standard_normal(shape), dtype=np.float32)
-        for shape in [(3, 4), (4,)]
-    ]
-    before = [p.data.tobytes() for p in params]
-    optimizer = RMSprop(params, lr=0.0, momentum=momentum, weight_decay=0.1)
-    for _ in range(5):
-        for param in params:
-            param.grad[...] = rng.standard_normal(param.shape)
-        optimizer.step()
-    assert [p.data.tobytes() for p in params] == before
+    assert_lr_zero_changes_nothing(
+        lambda params: RMSprop(params, lr=0.0, momentum=momentum, weight_decay=0.1)
+    )
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_dtype_is_kept_for_parameters_and_state(dtype):
-    param, optimizer = run(3, dtype=dtype, lr=0.01, momentum=0.9, weight_decay=0.01)
+    param, optimizer = run(
+        RMSprop, 3, dtype=dtype, lr=0.01, momentum=0.9, weight_decay=0.01
+    )
     assert param.data.dtype == dtype
     assert set(optimizer.state[0]) == {"square_avg", "momentum_buffer"}
     for buffer in optimizer.state[0].values():
         assert buffer.dtype == dtype
 
 
-def _training_run(optimizer, params, steps, rng):
-    for _ in range(steps):
-        for param in params:
-            param.grad[...] = (
-                0.5 * param.data + rng.standard_normal(param.shape)
-            ).astype(param.dtype)
-        optimizer.step()
-
-
 @pytest.mark.parametrize("momentum", [0.0, 0.9])
 def test_state_dict_resumes_bit_identically(momentum):
     kwargs = {"lr": 0.01, "alpha": 0.9, "momentum": momentum, "weight_decay": 0.05}
-    init = np.random.default_rng(1)
-    start = [
-        init.standard_normal((3, 4)).astype(np.float32),
-        init.standard_normal(4).astype(np.float32),
-    ]
-
-    params = [Parameter(w) for w in start]
-    optimizer = RMSprop(params, **kwargs)
-    _training_run(optimizer, params, 6, np.random.default_rng(2))
-    uninterrupted = [p.data.tobytes() for p in params]
-
-    noise = np.random.default_rng(2)
-    params = [Parameter(w) for w in start]
-    optimizer = RMSprop(params, **kwargs)
-    _training_run(optimizer, params, 3, noise)
-    saved_state = optimizer.state_dict()
-    saved_weights = [p.data.copy() for p in params]
-    _training_run(
-        optimizer, params, 2, np.random.default_rng(99)
-    )  # mutate after saving
-
-    resumed_params = [Parameter(w) for w in saved_weights]
-    resumed = RMSprop(resumed_params)
-    saved_state["hyperparameters"] = json.loads(
-        json.dumps(saved_state["hyperparameters"])
+    resumed = assert_resume_is_bit_identical(
+        lambda params: RMSprop(params, **kwargs), RMSprop
     )
-    resumed.load_state_dict(saved_state)
     assert resumed.hyperparameters() == {**kwargs, "eps": 1e-8}
-    _training_run(resumed, resumed_params, 3, noise)
-    assert [p.data.tobytes() for p in resumed_params] == uninterrupted
 
 
 def test_hyperparameter_names_list_every_constructor_argument():
