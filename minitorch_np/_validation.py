@@ -67,6 +67,20 @@ def check_number(
     return number
 
 
+def check_int(owner: str, name: str, value: object, *, low: int = 0) -> int:
+    """Return ``value`` as an int if it is an integer (not a bool) >= ``low``,
+    else raise ValueError: "expected <name> to be a positive int" (low = 1) or
+    "... an int >= <low>"."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Integral)
+        or value < low
+    ):
+        kind = "a positive int" if low == 1 else f"an int >= {low}"
+        raise ValueError(f"{owner}: expected {name} to be {kind}, got {value!r}")
+    return int(value)
+
+
 def as_generator(rng: object, owner: str) -> np.random.Generator:
     """Accept a Generator, an int seed or None (fresh OS entropy)."""
     if isinstance(rng, np.random.Generator):

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from minitorch_np._validation import check_int
+
 if TYPE_CHECKING:
     from minitorch_np.training.trainer import Trainer
 
@@ -114,16 +116,8 @@ class EarlyStopping(Callback):
         mode: str = "auto",
         restore_best_weights: bool = False,
     ) -> None:
-        if (
-            isinstance(patience, bool)
-            or not isinstance(patience, numbers.Integral)
-            or patience < 0
-        ):
-            raise ValueError(
-                f"EarlyStopping: expected patience to be an int >= 0, got {patience!r}"
-            )
+        self.patience: int = check_int("EarlyStopping", "patience", patience, low=0)
         self._monitor: _Monitor = _Monitor("EarlyStopping", monitor, mode, min_delta)
-        self.patience: int = int(patience)
         self.restore_best_weights: bool = bool(restore_best_weights)
         self._reset()
 

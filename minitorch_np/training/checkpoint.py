@@ -44,6 +44,7 @@ from typing import Any, Union
 import numpy as np
 
 from minitorch_np._atomic import atomic_write
+from minitorch_np._validation import check_int
 from minitorch_np._version import __version__
 from minitorch_np.layers.layer import Layer
 from minitorch_np.optim.optimizer import Optimizer
@@ -95,10 +96,7 @@ def save_checkpoint(
         raise TypeError(
             f"save_checkpoint: expected model to be a Layer, got {type(model).__name__}"
         )
-    if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)) or epoch < 0:
-        raise ValueError(
-            f"save_checkpoint: expected epoch to be an int >= 0, got {epoch!r}"
-        )
+    epoch = check_int("save_checkpoint", "epoch", epoch, low=0)
     arrays = {f"model/{name}": array for name, array in model.state_dict().items()}
     metadata: dict[str, Any] = {
         "format": FORMAT,
