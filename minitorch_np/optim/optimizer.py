@@ -4,6 +4,11 @@ An optimizer holds a list of `Parameter`s and updates ``p.data`` in place
 from ``p.grad``. Per-parameter state (momentum buffers, moment estimates) lives
 in ``self.state[i]``, a dict of arrays aligned with ``self.params[i]``.
 
+A subclass implements ``_update(param, state)``, which either applies the
+update itself or returns a `Task` (a function of same-shaped arrays that it
+updates in place); ``step()`` runs the returned tasks together, splitting the
+large ones across CPU cores (`minitorch_np._parallel`).
+
 ``state_dict()`` is JSON-friendly scalars plus numpy arrays (no pickle needed):
 ``{"type": ..., "hyperparameters": {...}, "step_count": int,
 "state": [{name: array}, ...]}``.
@@ -16,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from minitorch_np._parallel import Task, run_tasks
 from minitorch_np._validation import check_number
 from minitorch_np.parameter import Parameter
 
@@ -31,6 +37,8 @@ class Optimizer:
         self.lr = check_number(type(self).__name__, "lr", lr, low=0.0)
         self.step_count = 0
         self.state: list[dict[str, np.ndarray]] = [{} for _ in self.params]
+        self._checked: dict[str, Any] | None = None  # hyperparameters last validated
+        self._scratch: dict[int, np.ndarray] = {}  # work arrays, not state
 
     def zero_grad(self) -> None:
         """Reset the gradient of every parameter to zero, in place."""
@@ -44,13 +52,31 @@ class Optimizer:
         (``optimizer.lr = ...``, as a learning-rate scheduler does) that is out
         of range raises ValueError here instead of silently diverging.
         """
-        self._check_hyperparameters()
+        current = self.hyperparameters()
+        if current != self._checked:  # validating costs ~50 us: only after a change
+            self._check_hyperparameters()
+            self._checked = current
         self.step_count += 1
+        tasks = []
         for index, param in enumerate(self.params):
-            self._update(param, self.state[index])
+            task = self._update(param, self.state[index])
+            if task is not None:
+                tasks.append(task)
+        run_tasks(tasks)
 
-    def _update(self, param: Parameter, state: dict[str, np.ndarray]) -> None:
+    def _update(self, param: Parameter, state: dict[str, np.ndarray]) -> Task | None:
+        """Update ``param.data`` from ``param.grad`` and ``state``: either do it
+        here and return None, or return a `Task` that ``step`` runs."""
         raise NotImplementedError(f"{type(self).__name__} must implement _update")
+
+    def _scratch_for(self, param: Parameter) -> np.ndarray:
+        """A work array of the parameter's shape and dtype, kept between steps
+        (one per parameter, so tasks running in parallel never share one)."""
+        scratch = self._scratch.get(id(param))
+        if scratch is None or scratch.shape != param.shape or scratch.dtype != param.dtype:
+            scratch = np.empty_like(param.data)
+            self._scratch[id(param)] = scratch
+        return scratch
 
     def _check_hyperparameters(self) -> None:
         """Raise ValueError for an out-of-range hyperparameter. Subclasses with

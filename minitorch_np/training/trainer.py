@@ -5,8 +5,11 @@ One training step is the whole contract of the library::
     outputs = model.forward(xb)             # logits (N, K)
     loss = loss_fn(outputs, yb)             # a float
     optimizer.zero_grad()
-    model.backward(loss_fn.backward())      # dL/doutputs, then through the layers
+    model.accumulate_grad(loss_fn.backward())   # dL/doutputs, then through the layers
     optimizer.step()
+
+(``accumulate_grad`` is ``backward`` without the gradient of the input batch,
+which nothing needs; see `Layer.accumulate_grad`.)
 
 `Trainer.fit` repeats it over the batches of a loader for a number of epochs,
 keeps the running means of loss and accuracy (from the outputs the step
@@ -201,7 +204,7 @@ class Trainer:
             raise self._non_finite_loss(loss, epoch, step)
         self._last_finite_loss = loss
         self.optimizer.zero_grad()
-        self.model.backward(self.loss_fn.backward())
+        self.model.accumulate_grad(self.loss_fn.backward())
         self.optimizer.step()
         running.add(loss, outputs, yb)
 
