@@ -16,6 +16,8 @@ every drawn example, checks:
 * nothing is re-allocated or overwritten: ``p.data``/``p.grad`` stay the same
   arrays, ``forward``/``backward`` leave ``x``, dL/dy and ``p.data`` untouched;
 * accumulation: a second ``backward`` adds the same gradient again (2x);
+* ``accumulate_grad`` (what `Trainer` calls on a model) adds the same
+  parameter gradients as ``backward``;
 * determinism: two identical copies give bit-identical outputs and gradients
   (``layer(x)`` and ``layer.forward(x)`` agree);
 * registration: no Layer or Parameter hides in a list/tuple/dict attribute
@@ -310,6 +312,7 @@ def _check_example(
     y, grad_x, grads = _forward_backward(name, first, x, grad_output, call=True)
     _check_shapes_and_dtypes(name, first, x, y, grad_x)
     _check_accumulation(name, first, grad_output, grad_x, grads)
+    _check_accumulate_grad(name, copy.deepcopy(layer), x, grad_output, grads)
     _check_determinism(name, copy.deepcopy(layer), x, grad_output, (y, grad_x, grads))
     _check_eval_mode(name, layer, x, y, options)
     _check_gradients(name, layer, x64, options)
@@ -433,6 +436,30 @@ def _check_accumulation(
                 f"parameter {key!r}: after two backward() calls grad is not twice the "
                 f"single gradient (max abs difference {_max_difference(param.grad, expected):.3g}); "
                 "backward must ADD into .grad (p.grad += ...), not assign it",
+            )
+
+
+def _check_accumulate_grad(
+    name: str,
+    layer: Layer,
+    x: np.ndarray,
+    grad_output: np.ndarray,
+    grads: dict[str, np.ndarray],
+) -> None:
+    """``accumulate_grad`` is ``backward`` without dL/dx: after a fresh
+    ``zero_grad`` it must leave the parameter gradients of one ``backward``
+    (up to rounding: an override may sum in another order)."""
+    layer.zero_grad()
+    layer.forward(x.copy())
+    layer.accumulate_grad(grad_output.copy())
+    for key, param in layer.named_parameters():
+        if not _close(param.grad, grads[key], floor=0.0):
+            _fail(
+                name,
+                f"parameter {key!r}: accumulate_grad() left a different gradient than "
+                f"backward() (max abs difference "
+                f"{_max_difference(param.grad, grads[key]):.3g}); an override must add "
+                "exactly the dL/dw that backward adds",
             )
 
 

@@ -105,6 +105,34 @@ def test_the_gradient_failure_names_the_parameter_and_its_worst_relative_error()
     )
 
 
+class FastScaleShift(ScaleShift):
+    """Overrides accumulate_grad (what Trainer calls) to skip dL/dx; the
+    planted bug forgets the shift gradient there."""
+
+    def __init__(self, features: int, rng: np.random.Generator, forget: bool) -> None:
+        super().__init__(features, rng)
+        self.forget = forget
+
+    def accumulate_grad(self, grad_output: np.ndarray) -> None:
+        self.gain.add_to_grad(np.sum, grad_output * self._x, axis=0)
+        if not self.forget:
+            self.shift.add_to_grad(np.sum, grad_output, axis=0)
+
+
+def test_an_accumulate_grad_override_must_match_backward():
+    check_layer(lambda rng: FastScaleShift(3, rng, forget=False), batch_shapes(3))
+    with pytest.raises(
+        AssertionError,
+        match=r"check_layer\(FastScaleShift\(\)\): parameter 'shift': accumulate_grad\(\) "
+        r"left a different gradient than backward\(\)",
+    ):
+        check_layer(
+            lambda rng: FastScaleShift(3, rng, forget=True),
+            batch_shapes(3),
+            max_examples=5,
+        )
+
+
 # ----------------------------------------------------------------- train/eval, batch, determinism
 class Mask(Layer):
     """Dropout-like: multiplies by a random 0/2 mask in training, identity in eval."""
