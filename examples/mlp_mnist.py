@@ -38,10 +38,14 @@ from minitorch_np.training import Callback, Trainer  # noqa: E402
 
 LOADERS = {"mnist": load_mnist, "fashion-mnist": load_fashion_mnist}
 TITLES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
-#: Per-dataset defaults of the flags left unset on the command line.
+#: Per-dataset defaults of the flags left unset on the command line. Chosen by
+#: the accuracy on the last 5000 training images after training on the other
+#: 55000 (3 seeds each; Adam with cosine decay beat a constant lr and SGD,
+#: dropout 0.5 underfits Fashion-MNIST in 20 epochs), then confirmed once on
+#: the test set with 4 seeds: MNIST 98.36-98.53%, Fashion-MNIST 89.94-90.13%.
 DEFAULTS: dict[str, dict[str, object]] = {
-    "mnist": {"optimizer": "adam", "dropout": 0.2, "weight_decay": 0.0, "epochs": 20},
-    "fashion-mnist": {"optimizer": "adam", "dropout": 0.2, "weight_decay": 0.0, "epochs": 20},
+    "mnist": {"optimizer": "adam", "dropout": 0.2, "weight_decay": 0.0, "epochs": 15},
+    "fashion-mnist": {"optimizer": "adam", "dropout": 0.1, "weight_decay": 0.0, "epochs": 20},
 }
 #: Initial learning rate of each optimizer when --lr is not given.
 DEFAULT_LR = {"sgd": 0.05, "adam": 1e-3, "adamw": 1e-3, "rmsprop": 1e-3}
