@@ -91,7 +91,9 @@ class Residual(Layer):
     def __init__(self, branch: Layer) -> None:
         super().__init__()
         if not isinstance(branch, Layer):
-            raise TypeError(f"Residual: expected the branch to be a Layer, got {type(branch).__name__}")
+            raise TypeError(
+                f"Residual: expected the branch to be a Layer, got {type(branch).__name__}"
+            )
         self.branch = branch
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -109,10 +111,16 @@ class Residual(Layer):
 
 def residual_block(width: int, hidden: int, rng: np.random.Generator) -> Residual:
     """x + Linear(hidden, width)(GELU(Linear(width, hidden)(x)))."""
-    return Residual(Sequential(Linear(width, hidden, rng=rng), GELU(), Linear(hidden, width, rng=rng)))
+    return Residual(
+        Sequential(
+            Linear(width, hidden, rng=rng), GELU(), Linear(hidden, width, rng=rng)
+        )
+    )
 
 
-def build_model(in_features: int, width: int, classes: int, rng: np.random.Generator) -> Sequential:
+def build_model(
+    in_features: int, width: int, classes: int, rng: np.random.Generator
+) -> Sequential:
     """Linear -> GELU -> two residual blocks -> Linear: (N, in_features) -> (N, classes) logits."""
     return Sequential(
         Linear(in_features, width, rng=rng),
@@ -127,7 +135,10 @@ def build_model(in_features: int, width: int, classes: int, rng: np.random.Gener
 def check_gradients(rng: np.random.Generator) -> None:
     """`gradcheck` both layers on small random inputs: input and every parameter."""
     x = rng.uniform(-2, 2, size=(4, 3))
-    for name, layer in (("GELU", GELU()), ("Residual(Linear-GELU-Linear)", residual_block(3, 5, rng))):
+    for name, layer in (
+        ("GELU", GELU()),
+        ("Residual(Linear-GELU-Linear)", residual_block(3, 5, rng)),
+    ):
         report = gradcheck(layer, x)  # raises GradcheckError if any tensor disagrees
         tensors = ", ".join(report.errors)
         print(f"gradcheck {name}: {tensors}: max relative error {report.max_error:.1e}")
@@ -139,51 +150,89 @@ def check_contract() -> None:
     try:
         from minitorch_np.testing import array_shapes, batch_shapes, check_layer
 
-        check_layer(GELU, array_shapes(max_dims=3), elements=(-4.0, 4.0), max_examples=25)
+        check_layer(
+            GELU, array_shapes(max_dims=3), elements=(-4.0, 4.0), max_examples=25
+        )
         print("check_layer GELU: passed on 25 random shapes and inputs")
-        check_layer(lambda rng: residual_block(3, 5, rng), batch_shapes(3), max_examples=25)
-        print("check_layer Residual: passed on 25 random batch sizes, inputs and weights")
+        check_layer(
+            lambda rng: residual_block(3, 5, rng), batch_shapes(3), max_examples=25
+        )
+        print(
+            "check_layer Residual: passed on 25 random batch sizes, inputs and weights"
+        )
     except ImportError as error:  # hypothesis is a test dependency, not a runtime one
         print(f"check_layer skipped: {error}")
 
 
 # ---------------------------------------------------------------------- data
-def spirals(n_per_class: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def spirals(
+    n_per_class: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Three interleaved 2-D spirals of 1.5 turns each, with angular noise:
     x (3n, 2) float32 in about [-2, 2], y (3n,) int64 class 0..2."""
     classes, turns = 3, 1.5
     y = np.repeat(np.arange(classes), n_per_class)
     radius = rng.uniform(0.05, 1.0, size=y.size)
-    angle = 2 * np.pi * (y / classes + turns * radius) + rng.normal(0.0, 0.3, size=y.size)
+    noise = rng.normal(0.0, 0.3, size=y.size)
+    angle = 2 * np.pi * (y / classes + turns * radius) + noise
     x = 2 * radius[:, None] * np.stack([np.cos(angle), np.sin(angle)], axis=1)
     order = rng.permutation(y.size)  # mix the classes, so any prefix has all three
     return x[order].astype(np.float32), y[order].astype(np.int64)
 
 
-def load_data(args: argparse.Namespace, rng: np.random.Generator) -> tuple[str, tuple[np.ndarray, ...]]:
-    """MNIST if its files are already on disk (never downloads), else spirals."""
+def load_data(
+    args: argparse.Namespace, rng: np.random.Generator
+) -> tuple[str, list[np.ndarray]]:
+    """("MNIST", [x, y, x_test, y_test]) if the MNIST files are already on disk
+    (nothing is downloaded), else the same for spirals."""
     if not args.synthetic:
         try:
-            x, y = load_mnist("train", root=args.data, download=False)
-            x_test, y_test = load_mnist("test", root=args.data, download=False)
-            return "MNIST", (x[: args.limit_train], y[: args.limit_train], x_test, y_test)
+            train = load_mnist("train", root=args.data, download=False)
+            test = load_mnist("test", root=args.data, download=False)
+            return "MNIST", [*train, *test]
         except FileNotFoundError:
-            print("MNIST not found (pass --data or set MINITORCH_NP_DATA); using synthetic spirals")
-    x, y = spirals(500, rng)
-    x_test, y_test = spirals(500, rng)
-    return "spirals", (x[: args.limit_train], y[: args.limit_train], x_test, y_test)
+            print(
+                "MNIST not found (pass --data or set MINITORCH_NP_DATA); using spirals"
+            )
+    return "spirals", [*spirals(500, rng), *spirals(500, rng)]
 
 
 # ---------------------------------------------------------------------- main
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--synthetic", action="store_true", help="train on 2-D spirals even if MNIST is available")
-    parser.add_argument("--epochs", type=int, default=None, help="default: 2 on MNIST, 30 on spirals")
-    parser.add_argument("--lr", type=float, default=None, help="Adam learning rate; default: 1e-3 on MNIST, 1e-2 on spirals")
+    parser.add_argument(
+        "--synthetic",
+        action="store_true",
+        help="train on 2-D spirals even if MNIST is available",
+    )
+    parser.add_argument(
+        "--epochs", type=int, default=None, help="default: 2 on MNIST, 30 on spirals"
+    )
+    parser.add_argument(
+        "--lr",
+        type=float,
+        default=None,
+        help="Adam learning rate; default: 1e-3 on MNIST, 1e-2 on spirals",
+    )
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--seed", type=int, default=0, help="seed of the initialisation, data and shuffling")
-    parser.add_argument("--data", default=None, help="folder with mnist/ (default: $MINITORCH_NP_DATA, then the library's lookup)")
-    parser.add_argument("--limit-train", type=int, default=None, metavar="N", help="train on the first N samples only")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of the initialisation, data and shuffling",
+    )
+    parser.add_argument(
+        "--data",
+        default=None,
+        help="folder with mnist/ (default: $MINITORCH_NP_DATA, then the library's lookup)",
+    )
+    parser.add_argument(
+        "--limit-train",
+        type=int,
+        default=None,
+        metavar="N",
+        help="train on the first N samples only",
+    )
     return parser.parse_args(argv)
 
 
@@ -194,10 +243,11 @@ def main(argv: list[str] | None = None) -> float:
     check_contract()
 
     name, (x, y, x_test, y_test) = load_data(args, rng)
+    x, y = x[: args.limit_train], y[: args.limit_train]
     mnist = name == "MNIST"
     epochs = args.epochs if args.epochs is not None else (2 if mnist else 30)
     lr = args.lr if args.lr is not None else (1e-3 if mnist else 1e-2)
-    model = build_model(x.shape[1], 128 if mnist else 64, int(y.max()) + 1, rng)
+    model = build_model(x.shape[1], 128 if mnist else 64, 10 if mnist else 3, rng)
     print(model)
     trainer = Trainer(model, SoftmaxCrossEntropy(), Adam(model.parameters(), lr=lr))
     trainer.fit(DataLoader(x, y, batch_size=args.batch_size, rng=rng), epochs)

@@ -71,8 +71,24 @@ def test_mlp_defaults_depend_on_the_dataset_and_flags_override_them():
             assert getattr(args, name) == value, (dataset, name)
         assert args.lr == mlp.DEFAULT_LR[args.optimizer]
         assert args.epochs <= 20  # the issue: the accuracy floors hold within 20 epochs
-    args = mlp.parse_args(["--optimizer", "sgd", "--dropout", "0", "--epochs", "3", "--weight-decay", "1e-4"])
-    assert (args.optimizer, args.dropout, args.epochs, args.weight_decay) == ("sgd", 0, 3, 1e-4)
+    args = mlp.parse_args(
+        [
+            "--optimizer",
+            "sgd",
+            "--dropout",
+            "0",
+            "--epochs",
+            "3",
+            "--weight-decay",
+            "1e-4",
+        ]
+    )
+    assert (args.optimizer, args.dropout, args.epochs, args.weight_decay) == (
+        "sgd",
+        0,
+        3,
+        1e-4,
+    )
     assert args.lr == mlp.DEFAULT_LR["sgd"]
     assert mlp.parse_args(["--lr", "0.01"]).lr == 0.01
 
@@ -84,7 +100,9 @@ def test_mlp_has_the_reports_architecture():
         assert model.num_parameters() == 269_322
         assert "Total params: 269,322" in model.summary((784,))
         assert model.forward(np.zeros((2, 784), dtype=np.float32)).shape == (2, 10)
-    kinds = [type(layer).__name__ for layer in mlp.build_model(0.3, np.random.default_rng(0))]
+    kinds = [
+        type(layer).__name__ for layer in mlp.build_model(0.3, np.random.default_rng(0))
+    ]
     assert kinds == ["Linear", "ReLU", "Dropout", "Linear", "ReLU", "Dropout", "Linear"]
 
 
@@ -97,7 +115,9 @@ def test_mlp_builds_each_optimizer_with_lr_and_weight_decay(optimizer):
     assert (built.lr, built.weight_decay) == (args.lr, 0.001)
 
 
-def test_mlp_trains_on_synthetic_images_and_prints_train_and_test_per_epoch(capsys, tmp_path):
+def test_mlp_trains_on_synthetic_images_and_prints_train_and_test_per_epoch(
+    capsys, tmp_path
+):
     mlp = load_example("mlp_mnist")
     rng = np.random.default_rng(0)
     x, y = prototype_digits(640, rng)
@@ -132,20 +152,40 @@ def test_mlp_training_is_reproducible_from_the_seed(capsys):
 
 def test_mlp_help_lists_the_flags():
     stdout = run_example("mlp_mnist.py", "--help")
-    for flag in ("--dataset", "--optimizer", "--epochs", "--lr", "--batch-size", "--momentum",
-                 "--weight-decay", "--dropout", "--seed", "--data", "--limit-train", "--plot"):
+    for flag in (
+        "--dataset",
+        "--optimizer",
+        "--epochs",
+        "--lr",
+        "--batch-size",
+        "--momentum",
+        "--weight-decay",
+        "--dropout",
+        "--seed",
+        "--data",
+        "--limit-train",
+        "--plot",
+    ):
         assert flag in stdout
 
 
 @needs_data
 @pytest.mark.parametrize(
     ("dataset", "floor"),
-    [("mnist", 91.0), ("fashion-mnist", 80.0)],  # seeds 0-5 gave 92.7-93.0 and 81.8-82.8
+    [
+        ("mnist", 91.0),
+        ("fashion-mnist", 80.0),
+    ],  # seeds 0-5 gave 92.7-93.0 and 81.8-82.8
 )
 def test_mlp_script_on_a_real_data_slice_beats_a_floor(dataset, floor):
-    stdout = run_example("mlp_mnist.py", "--dataset", dataset, "--epochs", "2", "--limit-train", "10000")
+    stdout = run_example(
+        "mlp_mnist.py", "--dataset", dataset, "--epochs", "2", "--limit-train", "10000"
+    )
     assert "Total params: 269,322" in stdout
-    assert len(re.findall(r"^epoch \d/2  train loss .* test loss ", stdout, flags=re.M)) == 2
+    assert (
+        len(re.findall(r"^epoch \d/2  train loss .* test loss ", stdout, flags=re.M))
+        == 2
+    )
     assert final_accuracy(stdout) >= floor
 
 
@@ -159,7 +199,10 @@ def test_custom_gelu_and_residual_pass_gradcheck_in_float32_nets():
     gradcheck(example.GELU(), x)
     gradcheck(example.residual_block(4, 6, rng), x)
     model = example.build_model(4, 8, 3, rng)
-    assert [name for name, _ in model.named_parameters()][2:4] == ["2.branch.0.weight", "2.branch.0.bias"]
+    assert [name for name, _ in model.named_parameters()][2:4] == [
+        "2.branch.0.weight",
+        "2.branch.0.bias",
+    ]
     y = model.forward(x.astype(np.float32))
     assert y.shape == (5, 3) and y.dtype == np.float32
     assert model.backward(np.ones_like(y)).dtype == np.float32
@@ -178,18 +221,28 @@ def test_residual_rejects_a_branch_that_changes_the_shape():
 
     example = load_example("custom_layer")
     block = example.Residual(Linear(4, 3, rng=0))
-    with pytest.raises(ValueError, match=r"Residual: the branch must keep the input's shape.*\(2, 4\).*\(2, 3\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"Residual: the branch must keep the input's shape.*\(2, 4\).*\(2, 3\)",
+    ):
         block.forward(np.zeros((2, 4), dtype=np.float32))
-    with pytest.raises(TypeError, match="Residual: expected the branch to be a Layer, got list"):
+    with pytest.raises(
+        TypeError, match="Residual: expected the branch to be a Layer, got list"
+    ):
         example.Residual([Linear(4, 4)])
 
 
 def test_custom_layer_script_checks_and_trains_on_spirals():
     pytest.importorskip("hypothesis")
     stdout = run_example("custom_layer.py", "--synthetic", "--epochs", "15")
-    assert re.search(r"^gradcheck GELU: input: max relative error \S+$", stdout, flags=re.M)
+    assert re.search(
+        r"^gradcheck GELU: input: max relative error \S+$", stdout, flags=re.M
+    )
     assert "gradcheck Residual(Linear-GELU-Linear): input, branch.0.weight" in stdout
-    assert "check_layer GELU: passed" in stdout and "check_layer Residual: passed" in stdout
+    assert (
+        "check_layer GELU: passed" in stdout
+        and "check_layer Residual: passed" in stdout
+    )
     assert "spirals: 1500 training samples, 15 epochs" in stdout
     assert final_accuracy(stdout) >= 93.0  # seeds 0-3 gave 96.5-99.3
 
@@ -206,11 +259,22 @@ def test_custom_layer_script_runs_without_data_and_without_hypothesis(tmp_path):
         pytest.skip("MNIST is installed system-wide, so the script finds it")
     blocker = tmp_path / "blocker" / "hypothesis"
     blocker.mkdir(parents=True)
-    (blocker / "__init__.py").write_text('raise ImportError("hypothesis is blocked for this test")\n')
-    env = {key: value for key, value in os.environ.items() if key != "MINITORCH_NP_DATA"}
-    env["XDG_CACHE_HOME"] = str(tmp_path / "empty-cache")  # no MNIST in the user cache either
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(blocker.parent), env.get("PYTHONPATH")]))
+    (blocker / "__init__.py").write_text(
+        'raise ImportError("hypothesis is blocked for this test")\n'
+    )
+    env = {
+        key: value for key, value in os.environ.items() if key != "MINITORCH_NP_DATA"
+    }
+    env["XDG_CACHE_HOME"] = str(
+        tmp_path / "empty-cache"
+    )  # no MNIST in the user cache either
+    env["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(blocker.parent), env.get("PYTHONPATH")])
+    )
     stdout = run_example("custom_layer.py", "--epochs", "3", env=env)
-    assert "MNIST not found" in stdout and "spirals: 1500 training samples, 3 epochs" in stdout
+    assert (
+        "MNIST not found" in stdout
+        and "spirals: 1500 training samples, 3 epochs" in stdout
+    )
     assert "gradcheck GELU" in stdout and "check_layer skipped" in stdout
     assert final_accuracy(stdout) > 100 / 3  # better than chance after 3 epochs
