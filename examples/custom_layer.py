@@ -20,12 +20,16 @@ Run::
 
 from __future__ import annotations
 
+import argparse
+import math
+import os
 import time
 
-START = time.perf_counter()  # the reported time includes imports and data loading
-
-import argparse  # noqa: E402
-import math  # noqa: E402
+# One BLAS thread, unless you say otherwise (as in the other examples): when the
+# cores are shared, OpenBLAS's spin-waiting threads can make a run several times
+# slower (docs/benchmarks.md). Must be set before numpy is imported.
+for variable in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
+    os.environ.setdefault(variable, "1")
 
 import numpy as np  # noqa: E402
 
@@ -238,6 +242,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> float:
     args = parse_args(argv)
+    start = time.perf_counter()  # the reported time covers checks, loading, training
     rng = np.random.default_rng(args.seed)
     check_gradients(rng)
     check_contract()
@@ -252,7 +257,7 @@ def main(argv: list[str] | None = None) -> float:
     trainer = Trainer(model, SoftmaxCrossEntropy(), Adam(model.parameters(), lr=lr))
     trainer.fit(DataLoader(x, y, batch_size=args.batch_size, rng=rng), epochs)
     test_accuracy = trainer.evaluate(x_test, y_test)["acc"]
-    seconds = time.perf_counter() - START
+    seconds = time.perf_counter() - start
     print(f"{name}: {len(x)} training samples, {epochs} epochs")
     print(f"test accuracy {test_accuracy:.2%} in {seconds:.1f} s")
     return test_accuracy

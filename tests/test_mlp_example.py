@@ -34,10 +34,6 @@ def load_example(name: str) -> ModuleType:
 def run_example(script: str, *args: str, env: dict[str, str] | None = None) -> str:
     """Run a script (in ``env``, default: this process's environment); return
     its stdout (it must exit with 0)."""
-    env = dict(os.environ if env is None else env)
-    # One BLAS thread: on a machine shared with other jobs, multi-threaded
-    # OpenBLAS spins for cores it does not get and runs many times slower.
-    env.setdefault("OPENBLAS_NUM_THREADS", "1")
     result = subprocess.run(
         [sys.executable, str(EXAMPLES / script), *args],
         capture_output=True, text=True, timeout=300, env=env,
