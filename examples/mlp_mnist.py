@@ -134,6 +134,14 @@ def plot_curves(
     figure.savefig(path)
 
 
+def positive_int(text: str) -> int:
+    """argparse type: an int >= 1 (so --epochs 0 is refused by name)."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive int, got {value}")
+    return value
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dataset", choices=sorted(LOADERS), default="mnist")
@@ -142,13 +150,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         choices=sorted(DEFAULT_LR),
         help="default: per dataset (DEFAULTS)",
     )
-    parser.add_argument("--epochs", type=int, help="default: per dataset (DEFAULTS)")
+    parser.add_argument(
+        "--epochs", type=positive_int, help="default: per dataset (DEFAULTS)"
+    )
     parser.add_argument(
         "--lr",
         type=float,
         help="initial learning rate (cosine decay to 0); default: 0.05 for sgd, 1e-3 otherwise",
     )
-    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--batch-size", type=positive_int, default=128)
     parser.add_argument(
         "--momentum", type=float, default=0.9, help="SGD (Nesterov) momentum"
     )
@@ -172,7 +182,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--limit-train",
-        type=int,
+        type=positive_int,
         metavar="N",
         help="train on the first N images only (quick runs)",
     )

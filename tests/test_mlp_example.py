@@ -89,6 +89,14 @@ def test_mlp_defaults_depend_on_the_dataset_and_flags_override_them():
     assert mlp.parse_args(["--lr", "0.01"]).lr == 0.01
 
 
+@pytest.mark.parametrize("flag", ["--epochs", "--batch-size", "--limit-train"])
+def test_mlp_refuses_a_non_positive_count_by_flag_name(flag, capsys):
+    mlp = load_example("mlp_mnist")
+    with pytest.raises(SystemExit):
+        mlp.parse_args([flag, "0"])
+    assert f"argument {flag}: expected a positive int, got 0" in capsys.readouterr().err
+
+
 def test_mlp_has_the_reports_architecture():
     mlp = load_example("mlp_mnist")
     for dropout in (0.0, 0.3):
