@@ -114,6 +114,7 @@ def plot_curves(
     """Save loss and accuracy per epoch, train and test, to ``path`` (needs matplotlib)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     figure = Figure(figsize=(10, 4))
     FigureCanvasAgg(figure)
@@ -125,7 +126,7 @@ def plot_curves(
         axes.plot(epochs, train[name], marker="o", label="train")
         axes.plot(epochs, getattr(test, name), marker="o", label="test")
         axes.set_xlabel("epoch")
-        axes.xaxis.get_major_locator().set_params(integer=True)
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))  # whole epochs
         axes.set_ylabel(label)
         axes.grid(True, alpha=0.3)
         axes.legend()
