@@ -12,7 +12,8 @@ Run::
     python examples/mlp_mnist.py --optimizer sgd --dropout 0 --epochs 10 --plot curves.png
 
 Defaults (per dataset, see DEFAULTS) were chosen by the accuracy on a
-validation split carved from the training set, over several seeds.
+validation split carved from the training set (the table is in
+docs/benchmarks.md).
 
 Data: the files are looked up in --data, else in $MINITORCH_NP_DATA, the
 user cache and /usr/share/datasets (see docs/data.md).
