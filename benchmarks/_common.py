@@ -38,8 +38,8 @@ def threads_from_argv(argv: Sequence[str]) -> int:
 
 
 def set_thread_environment(threads: int) -> None:
-    """Give numpy's BLAS (and MKL/OpenMP, and minitorch_np's elementwise threads,
-    which follow OPENBLAS_NUM_THREADS) ``threads`` threads. Call before importing numpy."""
+    """Give numpy's BLAS (OpenBLAS, or MKL/OpenMP builds) ``threads`` threads.
+    Call before importing numpy."""
     if "numpy" in sys.modules:
         raise RuntimeError("set_thread_environment must run before numpy is imported")
     for name in THREAD_VARIABLES:

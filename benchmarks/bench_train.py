@@ -35,9 +35,9 @@ reported, after one untimed warm-up epoch each:
 Columns: s/epoch (median), samples/s, effective GFLOP/s (the floor's product
 FLOPs divided by the epoch time, for every row), the ratio to the floor and to
 PyTorch. Then one JSON line per row, with every epoch time. ``--threads``
-(default: the CPU count) sets numpy's BLAS threads and minitorch_np's
-elementwise threads (OPENBLAS_NUM_THREADS, OMP_NUM_THREADS, MKL_NUM_THREADS,
-set before numpy is imported) and PyTorch's.
+(default: the CPU count) sets numpy's BLAS threads (OPENBLAS_NUM_THREADS,
+OMP_NUM_THREADS, MKL_NUM_THREADS, set before numpy is imported) and
+PyTorch's; minitorch_np's own elementwise work runs on the calling thread.
 
 Data: MNIST is looked up like ``load_mnist`` does (--data, else MINITORCH_NP_DATA).
 """
@@ -361,7 +361,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )  # fmt: skip
     parser.add_argument(
         "--threads", type=int, default=default_threads(),
-        help="BLAS, elementwise and PyTorch threads (default: the CPU count)",
+        help="BLAS and PyTorch threads (default: the CPU count)",
     )  # fmt: skip
     parser.add_argument(
         "--only", action="append", choices=[config.name for config in CONFIGS],

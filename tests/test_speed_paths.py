@@ -1,8 +1,8 @@
 """The fast paths of a training step give the same numbers as the plain ones:
 ``accumulate_grad`` against ``backward``, the lazy ``zero_grad`` and
-``Parameter.add_to_grad``, optimizer updates split across threads against
-one thread, and the shared constant arrays; plus the training benchmark's
-FLOP count and matrix-product floor."""
+``Parameter.add_to_grad``, the optimizers' in-place updates, the loss and ReLU
+fast paths and the shared constant arrays; plus the training benchmark's FLOP
+count and matrix-product floor."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from minitorch_np import _parallel, _workspace
+from minitorch_np import _workspace
 from minitorch_np.layers.activation import ReLU, Tanh
 from minitorch_np.layers.dropout import Dropout
 from minitorch_np.layers.flatten import Flatten
@@ -216,114 +216,6 @@ def test_deepcopy_keeps_a_pending_zero():
     assert not twin.grad.any()
 
 
-# ---------------------------------------------------------------------- threads
-def big_parameters(dtype=np.float32) -> list[Parameter]:
-    rng = np.random.default_rng(0)
-    shapes = [(3 * _parallel.MIN_SLICE + 5,), (700, 600), (256,), (17, 3)]
-    return [Parameter(rng.standard_normal(shape).astype(dtype)) for shape in shapes]
-
-
-OPTIMIZERS = [
-    lambda ps: Adam(ps, lr=1e-2),
-    lambda ps: Adam(ps, lr=1e-2, weight_decay=0.1),
-    lambda ps: AdamW(ps, lr=1e-2, weight_decay=0.1),
-    lambda ps: SGD(ps, lr=0.1),
-    lambda ps: SGD(ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-3),
-    lambda ps: RMSprop(ps, lr=1e-3),
-    lambda ps: RMSprop(ps, lr=1e-3, momentum=0.5),
-]
-
-
-@pytest.mark.parametrize("build", OPTIMIZERS)
-def test_updates_split_across_threads_equal_one_thread(build, monkeypatch):
-    results = []
-    for threads in (1, 2, 3):
-        monkeypatch.setattr(_parallel, "_requested", threads)
-        params = big_parameters()
-        optimizer = build(params)
-        noise = np.random.default_rng(1)
-        for _ in range(3):
-            for param in params:
-                param.grad[...] = noise.standard_normal(param.shape)
-            optimizer.step()
-        results.append([param.data.copy() for param in params])
-    for other in results[1:]:
-        for expected, actual in zip(results[0], other):
-            np.testing.assert_array_equal(actual, expected)
-
-
-def test_large_tasks_are_split_and_small_ones_balanced(monkeypatch):
-    monkeypatch.setattr(_parallel, "_requested", 2)
-    seen = []
-
-    def record(a: np.ndarray) -> None:
-        seen.append(a.size)
-        a += 1
-
-    big = np.zeros(2 * _parallel.MIN_SLICE + 2)
-    small = np.zeros((3, 4))
-    _parallel.run_tasks([_parallel.Task(record, [big]), _parallel.Task(record, [small])])
-    assert sorted(seen) == [12, _parallel.MIN_SLICE + 1, _parallel.MIN_SLICE + 1]
-    assert np.all(big == 1) and np.all(small == 1)
-
-
-def test_non_contiguous_arrays_are_not_split(monkeypatch):
-    monkeypatch.setattr(_parallel, "_requested", 2)
-    sizes = []
-
-    def record(a: np.ndarray) -> None:
-        sizes.append(a.size)
-        a *= 2
-
-    strided = np.ones((2 * _parallel.MIN_SLICE + 2, 2))[:, 0]
-    _parallel.run_tasks([_parallel.Task(record, [strided])])
-    assert sizes == [strided.size] and np.all(strided == 2)
-
-
-def test_an_error_in_a_worker_is_raised_in_the_caller(monkeypatch):
-    monkeypatch.setattr(_parallel, "_requested", 2)
-
-    def fail_on_second_half(a: np.ndarray) -> None:
-        if a[0] == 1:
-            raise FloatingPointError("boom")
-
-    data = np.zeros(2 * _parallel.MIN_SLICE)
-    data[_parallel.MIN_SLICE :] = 1
-    with pytest.raises(FloatingPointError, match="boom"):
-        _parallel.run_tasks([_parallel.Task(fail_on_second_half, [data])])
-
-
-@pytest.mark.parametrize(
-    ("environment", "expected"),
-    [
-        ({"MINITORCH_NP_NUM_THREADS": "3", "OPENBLAS_NUM_THREADS": "1"}, 3),
-        ({"OPENBLAS_NUM_THREADS": "4", "OMP_NUM_THREADS": "2"}, 2),
-        ({"MKL_NUM_THREADS": "1"}, 1),
-        ({"OMP_NUM_THREADS": "zero"}, None),  # unreadable: ignored
-    ],
-)
-def test_thread_count_follows_the_environment(environment, expected, monkeypatch):
-    monkeypatch.setattr(_parallel, "_requested", None)
-    for name in ("MINITORCH_NP_NUM_THREADS", *_parallel._THREAD_VARIABLES):
-        monkeypatch.delenv(name, raising=False)
-    for name, value in environment.items():
-        monkeypatch.setenv(name, value)
-    if expected is None:  # the CPUs this process may use
-        expected = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    assert _parallel.num_threads() == expected
-
-
-def test_set_num_threads(monkeypatch):
-    monkeypatch.setattr(_parallel, "_requested", None)
-    _parallel.set_num_threads(1)
-    assert _parallel.num_threads() == 1
-    _parallel.set_num_threads(None)
-    assert _parallel._requested is None
-    for bad in (0, -1, 2.0, True):
-        with pytest.raises(ValueError, match="expected a positive int or None"):
-            _parallel.set_num_threads(bad)
-
-
 # ---------------------------------------------------------------------- optimizer checks
 def test_a_bad_hyperparameter_set_between_steps_is_still_caught():
     param = Parameter(np.ones(3))
@@ -339,6 +231,37 @@ def test_a_bad_hyperparameter_set_between_steps_is_still_caught():
     optimizer.betas = (0.9, 1.5)
     with pytest.raises(ValueError, match="betas"):
         optimizer.step()
+
+
+OPTIMIZERS = [
+    lambda ps: Adam(ps, lr=1e-2),
+    lambda ps: Adam(ps, lr=1e-2, weight_decay=0.1),
+    lambda ps: AdamW(ps, lr=1e-2, weight_decay=0.1),
+    lambda ps: SGD(ps, lr=0.1),
+    lambda ps: SGD(ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-3),
+    lambda ps: RMSprop(ps, lr=1e-3),
+    lambda ps: RMSprop(ps, lr=1e-3, momentum=0.5),
+]
+
+
+@pytest.mark.parametrize("build", OPTIMIZERS)
+def test_a_step_updates_in_place_and_reuses_its_work_arrays(build):
+    rng = np.random.default_rng(0)
+    params = [Parameter(rng.standard_normal(shape).astype(np.float32)) for shape in [(5, 4), (4,)]]
+    optimizer = build(params)
+    arrays = [param.data for param in params]
+    for param in params:
+        param.grad[...] = rng.standard_normal(param.shape)
+    optimizer.step()
+    work = dict(optimizer._scratch)
+    state = [dict(s) for s in optimizer.state]
+    before = [param.data.copy() for param in params]
+    optimizer.step()
+    assert all(param.data is array for param, array in zip(params, arrays))
+    assert all(optimizer._scratch[key] is array for key, array in work.items())
+    assert all(s[name] is array for s, old in zip(optimizer.state, state) for name, array in old.items())
+    assert all(not np.array_equal(p.data, b) for p, b in zip(params, before))
+    assert all(param.data.dtype == np.float32 for param in params)
 
 
 def test_work_arrays_are_not_optimizer_state():

@@ -6,10 +6,10 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
-from minitorch_np._parallel import Task
 from minitorch_np._validation import check_number
 from minitorch_np.optim.optimizer import Optimizer
 from minitorch_np.parameter import Parameter
@@ -55,6 +55,7 @@ class Adam(Optimizer):
         self.eps = check_number(owner, "eps", eps, low=0.0, low_inclusive=False)
         self.weight_decay = check_number(owner, "weight_decay", weight_decay, low=0.0)
         self._check_hyperparameters()
+        self._cached_constants: tuple[tuple[Any, ...], tuple[np.floating, ...]] | None = None
 
     @property
     def betas(self) -> tuple[float, float]:
@@ -78,8 +79,8 @@ class Adam(Optimizer):
         check_number(owner, "eps", self.eps, low=0.0, low_inclusive=False)
         check_number(owner, "weight_decay", self.weight_decay, low=0.0)
 
-    def _update(self, param: Parameter, state: dict[str, np.ndarray]) -> Task:
-        return self._adam_task(param, state, self._gradient_with_decay(param), decay=1.0)
+    def _update(self, param: Parameter, state: dict[str, np.ndarray]) -> None:
+        self._adam_step(param, state, self._gradient_with_decay(param))
 
     def _gradient_with_decay(self, param: Parameter) -> np.ndarray:
         """g = grad + wd * w (a new array only when wd > 0)."""
@@ -87,58 +88,50 @@ class Adam(Optimizer):
             return param.grad
         return param.grad + param.dtype.type(self.weight_decay) * param.data
 
-    def _adam_task(
-        self, param: Parameter, state: dict[str, np.ndarray], grad: np.ndarray, decay: float
-    ) -> Task:
-        """The in-place update of ``param`` from ``grad`` (`_adam_kernel`), after
-        multiplying the weights by ``decay`` (AdamW's decoupled decay)."""
+    def _adam_step(self, param: Parameter, state: dict[str, np.ndarray], grad: np.ndarray) -> None:
+        """Update the moments from ``grad`` and apply the bias-corrected step, in
+        place: 12 passes over the arrays, with one work array (``scratch``)."""
         if "exp_avg" not in state:
             state["exp_avg"] = np.zeros_like(param.data)
             state["exp_avg_sq"] = np.zeros_like(param.data)
-        beta1, beta2 = self.betas
-        t = self.step_count
-        # lr * m_hat / (sqrt(v_hat) + eps) with m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t)
-        # equals step_size * m / (sqrt(v) + eps_hat) with the two constants below
-        # (multiply numerator and denominator by sqrt(1 - b2^t)): two passes fewer.
-        correction2 = math.sqrt(1 - beta2**t)
-        scalar = param.dtype.type
-        constants = (
-            scalar(decay), scalar(1 - beta1), scalar(beta2), scalar(1 - beta2),
-            scalar(self.lr * correction2 / (1 - beta1**t)), scalar(self.eps * correction2),
-        )  # fmt: skip
-        arrays = (param.data, grad, state["exp_avg"], state["exp_avg_sq"], self._scratch_for(param))
-        return Task(_adam_kernel, arrays, *constants)
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        scratch = self._scratch_for(param)
+        one_minus_beta1, beta2, one_minus_beta2, step_size, eps_hat = self._constants(param.dtype)
 
+        np.subtract(grad, m, out=scratch)  # m <- m + (1 - b1)(g - m) = b1 m + (1 - b1) g
+        scratch *= one_minus_beta1
+        m += scratch
+        np.multiply(grad, grad, out=scratch)  # v <- b2 v + (1 - b2) g^2
+        scratch *= one_minus_beta2
+        v *= beta2
+        v += scratch
+        np.sqrt(v, out=scratch)  # w <- w - step_size * m / (sqrt(v) + eps_hat)
+        scratch += eps_hat
+        np.divide(m, scratch, out=scratch)
+        scratch *= step_size
+        param.data -= scratch
 
-def _adam_kernel(
-    w: np.ndarray,
-    g: np.ndarray,
-    m: np.ndarray,
-    v: np.ndarray,
-    scratch: np.ndarray,
-    decay: np.floating,
-    one_minus_beta1: np.floating,
-    beta2: np.floating,
-    one_minus_beta2: np.floating,
-    step_size: np.floating,
-    eps_hat: np.floating,
-) -> None:
-    """One Adam step on same-shaped arrays (or matching slices of them), in
-    place, with one work array: 11 passes over the data (12 with a decay)."""
-    if decay != 1:
-        w *= decay
-    np.subtract(g, m, out=scratch)  # m <- m + (1 - b1)(g - m) = b1 m + (1 - b1) g
-    scratch *= one_minus_beta1
-    m += scratch
-    np.multiply(g, g, out=scratch)  # v <- b2 v + (1 - b2) g^2
-    scratch *= one_minus_beta2
-    v *= beta2
-    v += scratch
-    np.sqrt(v, out=scratch)  # w <- w - step_size * m / (sqrt(v) + eps_hat)
-    scratch += eps_hat
-    np.divide(m, scratch, out=scratch)
-    scratch *= step_size
-    w -= scratch
+    def _constants(self, dtype: np.dtype) -> tuple[np.floating, ...]:
+        """1 - b1, b2, 1 - b2, step_size and eps_hat of this step, in ``dtype``.
+
+        lr * m_hat / (sqrt(v_hat) + eps), with m_hat = m / (1 - b1^t) and
+        v_hat = v / (1 - b2^t), equals step_size * m / (sqrt(v) + eps_hat) with
+        step_size = lr sqrt(1 - b2^t) / (1 - b1^t) and eps_hat = eps sqrt(1 - b2^t)
+        (numerator and denominator multiplied by sqrt(1 - b2^t)): the two
+        bias corrections cost no pass over the arrays. Computed once per step.
+        """
+        key = (self.step_count, dtype, self.lr, self.betas, self.eps)
+        if self._cached_constants is None or self._cached_constants[0] != key:
+            beta1, beta2 = self.betas
+            t = self.step_count
+            correction2 = math.sqrt(1 - beta2**t)
+            scalar = dtype.type
+            values = (
+                scalar(1 - beta1), scalar(beta2), scalar(1 - beta2),
+                scalar(self.lr * correction2 / (1 - beta1**t)), scalar(self.eps * correction2),
+            )  # fmt: skip
+            self._cached_constants = (key, values)
+        return self._cached_constants[1]
 
 
 class AdamW(Adam):
@@ -179,5 +172,7 @@ class AdamW(Adam):
                 "then >= 1, so they grow without bound; typical weight_decay is 1e-4 to 1e-1"
             )
 
-    def _update(self, param: Parameter, state: dict[str, np.ndarray]) -> Task:
-        return self._adam_task(param, state, param.grad, decay=1 - self.lr * self.weight_decay)
+    def _update(self, param: Parameter, state: dict[str, np.ndarray]) -> None:
+        if self.weight_decay:
+            param.data *= param.dtype.type(1 - self.lr * self.weight_decay)
+        self._adam_step(param, state, param.grad)

@@ -4,10 +4,9 @@ An optimizer holds a list of `Parameter`s and updates ``p.data`` in place
 from ``p.grad``. Per-parameter state (momentum buffers, moment estimates) lives
 in ``self.state[i]``, a dict of arrays aligned with ``self.params[i]``.
 
-A subclass implements ``_update(param, state)``, which either applies the
-update itself or returns a `Task` (a function of same-shaped arrays that it
-updates in place); ``step()`` runs the returned tasks together, splitting the
-large ones across CPU cores (`minitorch_np._parallel`).
+Updates are written as chains of in-place numpy operations on the parameter,
+its gradient, the state arrays and one work array per parameter (kept between
+steps, not part of the state): no array is allocated in a step.
 
 ``state_dict()`` is JSON-friendly scalars plus numpy arrays (no pickle needed):
 ``{"type": ..., "hyperparameters": {...}, "step_count": int,
@@ -21,7 +20,6 @@ from typing import Any
 
 import numpy as np
 
-from minitorch_np._parallel import Task, run_tasks
 from minitorch_np._validation import check_number
 from minitorch_np.parameter import Parameter
 
@@ -57,21 +55,15 @@ class Optimizer:
             self._check_hyperparameters()
             self._checked = current
         self.step_count += 1
-        tasks = []
         for index, param in enumerate(self.params):
-            task = self._update(param, self.state[index])
-            if task is not None:
-                tasks.append(task)
-        run_tasks(tasks)
+            self._update(param, self.state[index])
 
-    def _update(self, param: Parameter, state: dict[str, np.ndarray]) -> Task | None:
-        """Update ``param.data`` from ``param.grad`` and ``state``: either do it
-        here and return None, or return a `Task` that ``step`` runs."""
+    def _update(self, param: Parameter, state: dict[str, np.ndarray]) -> None:
+        """Update ``param.data`` in place from ``param.grad`` and ``state``."""
         raise NotImplementedError(f"{type(self).__name__} must implement _update")
 
     def _scratch_for(self, param: Parameter) -> np.ndarray:
-        """A work array of the parameter's shape and dtype, kept between steps
-        (one per parameter, so tasks running in parallel never share one)."""
+        """A work array of the parameter's shape and dtype, kept between steps."""
         scratch = self._scratch.get(id(param))
         if scratch is None or scratch.shape != param.shape or scratch.dtype != param.dtype:
             scratch = np.empty_like(param.data)

@@ -6,7 +6,6 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from minitorch_np._parallel import Task
 from minitorch_np._validation import check_number
 from minitorch_np.optim.optimizer import Optimizer
 from minitorch_np.parameter import Parameter
@@ -62,73 +61,29 @@ class RMSprop(Optimizer):
         check_number("RMSprop", "momentum", self.momentum, low=0.0, high=1.0, high_inclusive=False)
         check_number("RMSprop", "weight_decay", self.weight_decay, low=0.0)
 
-    def _update(self, param: Parameter, state: dict[str, np.ndarray]) -> Task:
+    def _update(self, param: Parameter, state: dict[str, np.ndarray]) -> None:
         scalar = param.dtype.type
         grad = param.grad
         if self.weight_decay:
             grad = grad + scalar(self.weight_decay) * param.data
         if "square_avg" not in state:
             state["square_avg"] = np.zeros_like(param.data)
-        scratch = self._scratch_for(param)
-        averaging = (scalar(self.alpha), scalar(1 - self.alpha), scalar(self.eps))
-        if not self.momentum:
-            arrays = (param.data, grad, state["square_avg"], scratch)
-            return Task(_rmsprop_kernel, arrays, *averaging, scalar(self.lr))
-        if "momentum_buffer" not in state:
-            state["momentum_buffer"] = np.zeros_like(param.data)
-        arrays = (param.data, grad, state["square_avg"], state["momentum_buffer"], scratch)
-        return Task(_rmsprop_momentum_kernel, arrays, *averaging, scalar(self.lr), scalar(self.momentum))
+        square_avg, scratch = state["square_avg"], self._scratch_for(param)
 
-
-def _rmsprop_kernel(
-    w: np.ndarray,
-    g: np.ndarray,
-    square_avg: np.ndarray,
-    scratch: np.ndarray,
-    alpha: np.floating,
-    one_minus_alpha: np.floating,
-    eps: np.floating,
-    lr: np.floating,
-) -> None:
-    """w <- w - lr * d, in place (d: see `_normalised_gradient`)."""
-    _normalised_gradient(g, square_avg, scratch, alpha, one_minus_alpha, eps)
-    scratch *= lr
-    w -= scratch
-
-
-def _rmsprop_momentum_kernel(
-    w: np.ndarray,
-    g: np.ndarray,
-    square_avg: np.ndarray,
-    buffer: np.ndarray,
-    scratch: np.ndarray,
-    alpha: np.floating,
-    one_minus_alpha: np.floating,
-    eps: np.floating,
-    lr: np.floating,
-    momentum: np.floating,
-) -> None:
-    """b <- momentum * b + d, then w <- w - lr * b, in place."""
-    _normalised_gradient(g, square_avg, scratch, alpha, one_minus_alpha, eps)
-    buffer *= momentum
-    buffer += scratch
-    np.multiply(buffer, lr, out=scratch)
-    w -= scratch
-
-
-def _normalised_gradient(
-    g: np.ndarray,
-    square_avg: np.ndarray,
-    out: np.ndarray,
-    alpha: np.floating,
-    one_minus_alpha: np.floating,
-    eps: np.floating,
-) -> None:
-    """v <- alpha v + (1 - alpha) g^2 (in place), then d = g / (sqrt(v) + eps) into ``out``."""
-    np.square(g, out=out)
-    out *= one_minus_alpha
-    square_avg *= alpha
-    square_avg += out
-    np.sqrt(square_avg, out=out)
-    out += eps
-    np.divide(g, out, out=out)
+        np.square(grad, out=scratch)  # v <- alpha v + (1 - alpha) g^2
+        scratch *= scalar(1 - self.alpha)
+        square_avg *= scalar(self.alpha)
+        square_avg += scratch
+        np.sqrt(square_avg, out=scratch)  # d = g / (sqrt(v) + eps)
+        scratch += scalar(self.eps)
+        np.divide(grad, scratch, out=scratch)
+        if self.momentum:
+            if "momentum_buffer" not in state:
+                state["momentum_buffer"] = np.zeros_like(param.data)
+            buffer = state["momentum_buffer"]
+            buffer *= scalar(self.momentum)  # b <- momentum b + d;  w <- w - lr b
+            buffer += scratch
+            np.multiply(buffer, scalar(self.lr), out=scratch)
+        else:
+            scratch *= scalar(self.lr)  # w <- w - lr d
+        param.data -= scratch

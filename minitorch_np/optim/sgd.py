@@ -7,7 +7,6 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from minitorch_np._parallel import Task
 from minitorch_np._validation import check_number
 from minitorch_np.optim.optimizer import Optimizer
 from minitorch_np.parameter import Parameter
@@ -58,46 +57,28 @@ class SGD(Optimizer):
             raise ValueError("SGD: nesterov=True needs momentum > 0, got momentum=0")
         check_decay_stability(self.lr, self.weight_decay, self.momentum, self.nesterov)
 
-    def _update(self, param: Parameter, state: dict[str, np.ndarray]) -> Task:
+    def _update(self, param: Parameter, state: dict[str, np.ndarray]) -> None:
         grad = param.grad
         if self.weight_decay:
             grad = grad + param.data * param.dtype.type(self.weight_decay)
         scalar = param.dtype.type
         lr, scratch = scalar(self.lr), self._scratch_for(param)
-        if not self.momentum:
-            return Task(_sgd_kernel, (param.data, grad, scratch), lr)
-        if "momentum_buffer" not in state:
-            state["momentum_buffer"] = np.zeros_like(param.data)
-        arrays = (param.data, grad, state["momentum_buffer"], scratch)
-        return Task(_momentum_kernel, arrays, lr, scalar(self.momentum), self.nesterov)
-
-
-def _sgd_kernel(w: np.ndarray, g: np.ndarray, scratch: np.ndarray, lr: np.floating) -> None:
-    """w <- w - lr * g, in place."""
-    np.multiply(g, lr, out=scratch)
-    w -= scratch
-
-
-def _momentum_kernel(
-    w: np.ndarray,
-    g: np.ndarray,
-    velocity: np.ndarray,
-    scratch: np.ndarray,
-    lr: np.floating,
-    momentum: np.floating,
-    nesterov: bool,
-) -> None:
-    """v <- momentum * v + g, then w <- w - lr * v (Nesterov:
-    w <- w - lr * (g + momentum * v)), in place."""
-    velocity *= momentum
-    velocity += g
-    if nesterov:
-        np.multiply(velocity, momentum, out=scratch)
-        scratch += g
-        scratch *= lr
-    else:
-        np.multiply(velocity, lr, out=scratch)
-    w -= scratch
+        if self.momentum:
+            if "momentum_buffer" not in state:
+                state["momentum_buffer"] = np.zeros_like(param.data)
+            velocity = state["momentum_buffer"]
+            momentum = scalar(self.momentum)
+            velocity *= momentum
+            velocity += grad
+            if self.nesterov:  # the step direction g + momentum * v
+                np.multiply(velocity, momentum, out=scratch)
+                scratch += grad
+                scratch *= lr
+            else:
+                np.multiply(velocity, lr, out=scratch)
+        else:
+            np.multiply(grad, lr, out=scratch)
+        param.data -= scratch
 
 
 def decay_stability_bound(momentum: float, nesterov: bool) -> float:
