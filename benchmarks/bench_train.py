@@ -13,7 +13,10 @@ examples/mlp_mnist.py; they do not change the time).
 Implementations, timed in the same process, one epoch each in turn
 (step loop, Trainer.fit, floor, PyTorch, step loop, ...), so a change of load
 on the machine hits all of them alike; the median over ``--repeats`` epochs is
-reported, after one untimed warm-up epoch each:
+reported, after one untimed warm-up epoch each. Before every timed epoch the
+script sleeps ``--pause`` seconds (0.3 by default): OpenBLAS's worker threads
+keep spinning for about 0.1 s after a matrix product, and without the pause
+they would eat into the next implementation's epoch.
 
 * step loop: the public API as the examples use it. ``DataLoader`` (shuffled),
   then per batch ``optimizer.zero_grad()``, ``model(xb)``, ``loss_fn(out, yb)``,
@@ -254,7 +257,8 @@ def torch_available() -> bool:
 
 
 # ---------------------------------------------------------------------- timing
-def timed(epoch: Callable[[], None]) -> float:
+def timed(epoch: Callable[[], None], pause: float = 0.0) -> float:
+    time.sleep(pause)  # let the previous epoch's spinning threads go to sleep
     start = time.perf_counter()
     epoch()
     return time.perf_counter() - start
@@ -267,6 +271,7 @@ def run(
     repeats: int,
     threads: int,
     use_torch: bool,
+    pause: float,
 ) -> dict[tuple[str, str], list[float]]:
     """Epoch times per (configuration, implementation), interleaved."""
     runners: dict[tuple[str, str], Callable[[], None]] = {}
@@ -281,7 +286,7 @@ def run(
     times: dict[tuple[str, str], list[float]] = {key: [] for key in runners}
     for repeat in range(repeats):
         for key, epoch in runners.items():
-            times[key].append(timed(epoch))
+            times[key].append(timed(epoch, pause))
         print(f"repeat {repeat + 1}/{repeats} done, load average {load_average()}", file=sys.stderr)
     return times
 
@@ -367,12 +372,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--only", action="append", choices=[config.name for config in CONFIGS],
         help="run only this configuration (repeatable)",
     )  # fmt: skip
+    parser.add_argument(
+        "--pause", type=float, default=0.3,
+        help="seconds of sleep before each timed epoch (default 0.3)",
+    )  # fmt: skip
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
     parser.add_argument("--json", metavar="PATH", help="also write the JSON lines to PATH")
     parser.add_argument("--data", default=None, help="folder with mnist/ (default: MINITORCH_NP_DATA)")
     args = parser.parse_args(argv)
-    if args.repeats < 1 or args.threads < 1:
-        parser.error("--repeats and --threads must be positive")
+    if args.repeats < 1 or args.threads < 1 or args.pause < 0:
+        parser.error("--repeats and --threads must be positive, --pause not negative")
     return args
 
 
@@ -389,7 +398,7 @@ def main(argv: list[str] | None = None) -> None:
     else:
         print("PyTorch: skipped" + (" (--no-torch)" if args.no_torch else " (not installed)"))
     x, y = load_mnist_train(args.data)
-    times = run(configs, x, y, args.repeats, args.threads, use_torch)
+    times = run(configs, x, y, args.repeats, args.threads, use_torch, args.pause)
     table = rows(configs, times, n_samples=len(x))
     print(f"\nmedian of {args.repeats} epochs, load average after: {load_average()}\n")
     print_table(table)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import importlib.util
-import os
 import sys
 from pathlib import Path
 
@@ -286,18 +285,21 @@ def test_cross_entropy_gradient_is_a_fresh_array_each_time(n, k, seed):
     assert first.shape == (n, k)
 
 
-def test_relu_of_infinities_and_nan():
+def test_relu_of_infinities_and_nan_and_any_rank():
     x = np.array([[-np.inf, np.inf, np.nan, -0.0, 2.0]], dtype=np.float32)
     y = ReLU().forward(x)
     np.testing.assert_array_equal(y, [[0.0, np.inf, np.nan, 0.0, 2.0]])
+    for shape in [(), (3,), (2, 3, 4)]:
+        x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+        np.testing.assert_array_equal(ReLU().forward(x), np.maximum(x, 0))
 
 
 def test_workspace_constants_are_shared_and_read_only():
-    ones = _workspace.ones(4, np.float32)
-    assert ones is _workspace.ones(4, "float32")
+    ones = _workspace.ones(4, np.dtype(np.float32))
+    assert ones is _workspace.ones(4, np.dtype(np.float32))
     assert ones.dtype == np.float32 and np.all(ones == 1)
-    zeros = _workspace.zeros((3,), np.float64)
-    assert zeros is _workspace.zeros(3, np.float64) and not zeros.any()
+    zeros = _workspace.zeros(3, np.dtype(np.float64))
+    assert zeros is _workspace.zeros(3, np.dtype(np.float64)) and not zeros.any()
     for array in (ones, zeros):
         with pytest.raises(ValueError, match="read-only"):
             array[0] = 5

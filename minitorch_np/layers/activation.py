@@ -40,7 +40,9 @@ class ReLU(_Elementwise):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self._cache = self._checked_input(x) > 0
-        return np.maximum(x, zeros(x.shape[-1:], x.dtype))  # a zero row: see _workspace.zeros
+        if x.ndim == 0:
+            return np.maximum(x, 0)
+        return np.maximum(x, zeros(x.shape[-1], x.dtype))  # see _workspace.zeros
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
         mask = self._checked_cache(grad_output)

@@ -53,7 +53,12 @@ class Layer:
                 f"{type(self).__name__}: cannot assign {name!r} before "
                 "Layer.__init__() ran; call super().__init__() first in __init__"
             )
-        if registries is not None:
+        if registries is not None and (
+            isinstance(value, (Parameter, Layer))
+            or name in registries
+            or name in self._children
+            or name in self._buffers
+        ):  # (the caches a forward sets, such as self._x, skip this)
             self._parameters.pop(name, None)
             self._children.pop(name, None)
             if isinstance(value, Parameter):
