@@ -37,7 +37,12 @@ they would eat into the next implementation's epoch.
 
 Columns: s/epoch (median), samples/s, effective GFLOP/s (the floor's product
 FLOPs divided by the epoch time, for every row), the ratio to the floor and to
-PyTorch. Then one JSON line per row, with every epoch time. ``--threads``
+PyTorch. The ratios are paired: each repeat's epoch time is divided by the
+floor's (PyTorch's) epoch of the same repeat, timed a few seconds apart, and
+the median of those ratios is reported; on a shared machine whose speed drifts
+by tens of percent from one minute to the next (it does, here) they are far
+steadier than a ratio of medians. Then one JSON line per row, with every
+epoch time. ``--threads``
 (default: the CPU count) sets numpy's BLAS threads (OPENBLAS_NUM_THREADS,
 OMP_NUM_THREADS, MKL_NUM_THREADS, set before numpy is imported) and
 PyTorch's; minitorch_np's own elementwise work runs on the calling thread.
@@ -84,7 +89,9 @@ class Config:
     """One benchmarked training setup."""
 
     name: str
-    sizes: tuple[int, ...]  # layer widths, input first: (784, 10) or (784, 256, 256, 10)
+    sizes: tuple[
+        int, ...
+    ]  # layer widths, input first: (784, 10) or (784, 256, 256, 10)
     batch_size: int
     optimizer: str  # "sgd" (with momentum) or "adam"
 
@@ -163,7 +170,9 @@ class TrainerEpoch:
 
     def __init__(self, config: Config, x: np.ndarray, y: np.ndarray, seed: int) -> None:
         model = build_model(config, np.random.default_rng(seed))
-        self.trainer = Trainer(model, SoftmaxCrossEntropy(), build_optimizer(config, model))
+        self.trainer = Trainer(
+            model, SoftmaxCrossEntropy(), build_optimizer(config, model)
+        )
         self.loader = DataLoader(x, y, batch_size=config.batch_size, rng=seed)
 
     def epoch(self) -> None:
@@ -181,7 +190,9 @@ class MatmulFloor:
         def random(*shape: int) -> np.ndarray:
             return rng.standard_normal(shape, dtype=np.float32)
 
-        self.weights = [random(n_out, n_in) for n_in, n_out in zip(widths[:-1], widths[1:])]
+        self.weights = [
+            random(n_out, n_in) for n_in, n_out in zip(widths[:-1], widths[1:])
+        ]
         self.weight_grads = [np.empty_like(w) for w in self.weights]
         full, last = divmod(n_samples, config.batch_size)
         self.batch_sizes = [config.batch_size] * full + ([last] if last else [])
@@ -232,7 +243,9 @@ class TorchLoop:
         if config.optimizer == "adam":
             self.optimizer = torch.optim.Adam(params, lr=1e-3)
         elif config.is_mlp:
-            self.optimizer = torch.optim.SGD(params, lr=0.05, momentum=0.9, nesterov=True)
+            self.optimizer = torch.optim.SGD(
+                params, lr=0.05, momentum=0.9, nesterov=True
+            )
         else:
             self.optimizer = torch.optim.SGD(params, lr=0.1, momentum=0.9)
         self.loss_fn = torch.nn.CrossEntropyLoss()
@@ -280,14 +293,19 @@ def run(
         runners[config.name, TRAINER] = TrainerEpoch(config, x, y, seed=0).epoch
         runners[config.name, FLOOR] = MatmulFloor(config, len(x), seed=0).epoch
         if use_torch:
-            runners[config.name, TORCH] = TorchLoop(config, x, y, seed=0, threads=threads).epoch
+            runners[config.name, TORCH] = TorchLoop(
+                config, x, y, seed=0, threads=threads
+            ).epoch
     for epoch in runners.values():  # warm-up: caches, allocator, thread pools
         epoch()
     times: dict[tuple[str, str], list[float]] = {key: [] for key in runners}
     for repeat in range(repeats):
         for key, epoch in runners.items():
             times[key].append(timed(epoch, pause))
-        print(f"repeat {repeat + 1}/{repeats} done, load average {load_average()}", file=sys.stderr)
+        print(
+            f"repeat {repeat + 1}/{repeats} done, load average {load_average()}",
+            file=sys.stderr,
+        )
     return times
 
 
@@ -297,8 +315,8 @@ def rows(
     table = []
     for config in configs:
         flops = config.matmul_flops_per_sample() * n_samples
-        floor = median(times[config.name, FLOOR])
-        torch_time = median(times[config.name, TORCH]) if (config.name, TORCH) in times else None
+        floor = times[config.name, FLOOR]
+        torch_times = times.get((config.name, TORCH))
         for implementation in (STEP_LOOP, TRAINER, FLOOR, TORCH):
             if (config.name, implementation) not in times:
                 continue
@@ -313,12 +331,19 @@ def rows(
                     "seconds_per_epoch": seconds,
                     "samples_per_second": n_samples / seconds,
                     "effective_gflops": flops / seconds / 1e9,
-                    "ratio_to_floor": seconds / floor,
-                    "ratio_to_torch": seconds / torch_time if torch_time else None,
+                    "ratio_to_floor": paired_ratio(epochs, floor),
+                    "ratio_to_torch": paired_ratio(epochs, torch_times)
+                    if torch_times
+                    else None,
                     "epoch_seconds": epochs,
                 }
             )
     return table
+
+
+def paired_ratio(epochs: list[float], reference: list[float]) -> float:
+    """Median over repeats of epoch time / reference epoch time of the same repeat."""
+    return median([mine / theirs for mine, theirs in zip(epochs, reference)])
 
 
 def print_table(table: list[dict[str, Any]]) -> None:
@@ -376,9 +401,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--pause", type=float, default=0.3,
         help="seconds of sleep before each timed epoch (default 0.3)",
     )  # fmt: skip
-    parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
-    parser.add_argument("--json", metavar="PATH", help="also write the JSON lines to PATH")
-    parser.add_argument("--data", default=None, help="folder with mnist/ (default: MINITORCH_NP_DATA)")
+    parser.add_argument(
+        "--no-torch", action="store_true", help="skip PyTorch even if installed"
+    )
+    parser.add_argument(
+        "--json", metavar="PATH", help="also write the JSON lines to PATH"
+    )
+    parser.add_argument(
+        "--data", default=None, help="folder with mnist/ (default: MINITORCH_NP_DATA)"
+    )
     args = parser.parse_args(argv)
     if args.repeats < 1 or args.threads < 1 or args.pause < 0:
         parser.error("--repeats and --threads must be positive, --pause not negative")
@@ -396,11 +427,17 @@ def main(argv: list[str] | None = None) -> None:
 
         print(f"PyTorch {torch.__version__}, {args.threads} threads")
     else:
-        print("PyTorch: skipped" + (" (--no-torch)" if args.no_torch else " (not installed)"))
+        print(
+            "PyTorch: skipped"
+            + (" (--no-torch)" if args.no_torch else " (not installed)")
+        )
     x, y = load_mnist_train(args.data)
     times = run(configs, x, y, args.repeats, args.threads, use_torch, args.pause)
     table = rows(configs, times, n_samples=len(x))
-    print(f"\nmedian of {args.repeats} epochs, load average after: {load_average()}\n")
+    print(
+        f"\nmedian of {args.repeats} epochs (ratios: median of the paired ratios), "
+        f"load average after: {load_average()}\n"
+    )
     print_table(table)
     print_targets(table)
     print()

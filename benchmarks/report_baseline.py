@@ -58,11 +58,15 @@ REPORT_SECONDS_PER_EPOCH = 2102 / 1000
 class ReportPerSample:
     """The report's per-sample, per-class gradient loop, one update per batch."""
 
-    def __init__(self, x: np.ndarray, y: np.ndarray, dtype: type, fraction: float, seed: int) -> None:
+    def __init__(
+        self, x: np.ndarray, y: np.ndarray, dtype: type, fraction: float, seed: int
+    ) -> None:
         self.x, self.y = x.astype(dtype), y
         self.theta = np.zeros((CLASSES, x.shape[1]), dtype=dtype)
         self.rng = np.random.default_rng(seed)
-        self.n_timed = max(REPORT_BATCH, int(round(len(x) * fraction / REPORT_BATCH)) * REPORT_BATCH)
+        self.n_timed = max(
+            REPORT_BATCH, int(round(len(x) * fraction / REPORT_BATCH)) * REPORT_BATCH
+        )
 
     def epoch(self) -> None:
         order = self.rng.permutation(len(self.x))[: self.n_timed]
@@ -107,7 +111,9 @@ def library_model() -> tuple[Sequential, SGD]:
 
 
 class LibraryStepLoop:
-    def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int, seed: int) -> None:
+    def __init__(
+        self, x: np.ndarray, y: np.ndarray, batch_size: int, seed: int
+    ) -> None:
         self.model, self.optimizer = library_model()
         self.loss_fn = SoftmaxCrossEntropy()
         self.loader = DataLoader(x, y, batch_size=batch_size, rng=seed)
@@ -121,7 +127,9 @@ class LibraryStepLoop:
 
 
 class LibraryTrainer:
-    def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int, seed: int) -> None:
+    def __init__(
+        self, x: np.ndarray, y: np.ndarray, batch_size: int, seed: int
+    ) -> None:
         model, optimizer = library_model()
         self.trainer = Trainer(model, SoftmaxCrossEntropy(), optimizer)
         self.loader = DataLoader(x, y, batch_size=batch_size, rng=seed)
@@ -144,7 +152,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="fraction of an epoch the per-sample loop runs (default 1/6)")  # fmt: skip
     parser.add_argument("--threads", type=int, default=default_threads(),
                         help="BLAS threads (default: the CPU count)")  # fmt: skip
-    parser.add_argument("--data", default=None, help="folder with mnist/ (default: MINITORCH_NP_DATA)")
+    parser.add_argument(
+        "--data", default=None, help="folder with mnist/ (default: MINITORCH_NP_DATA)"
+    )
     args = parser.parse_args(argv)
     if not 0 < args.per_sample_fraction <= 1:
         parser.error("--per-sample-fraction must be in (0, 1]")
@@ -167,10 +177,22 @@ def main(argv: list[str] | None = None) -> None:
     runners: dict[str, tuple[Callable[[], None], float]] = {
         "report per-sample loop, float64": (per_sample[np.float64].epoch, scale),
         "report per-sample loop, float32": (per_sample[np.float32].epoch, scale),
-        "report vectorised, batch 600, float64": (ReportVectorised(x, y, np.float64, 0).epoch, 1.0),
-        "report vectorised, batch 600, float32": (ReportVectorised(x, y, np.float32, 0).epoch, 1.0),
-        "library step loop, batch 600": (LibraryStepLoop(x, y, REPORT_BATCH, 0).epoch, 1.0),
-        "library Trainer.fit, batch 600": (LibraryTrainer(x, y, REPORT_BATCH, 0).epoch, 1.0),
+        "report vectorised, batch 600, float64": (
+            ReportVectorised(x, y, np.float64, 0).epoch,
+            1.0,
+        ),
+        "report vectorised, batch 600, float32": (
+            ReportVectorised(x, y, np.float32, 0).epoch,
+            1.0,
+        ),
+        "library step loop, batch 600": (
+            LibraryStepLoop(x, y, REPORT_BATCH, 0).epoch,
+            1.0,
+        ),
+        "library Trainer.fit, batch 600": (
+            LibraryTrainer(x, y, REPORT_BATCH, 0).epoch,
+            1.0,
+        ),
         "library step loop, batch 256": (LibraryStepLoop(x, y, 256, 0).epoch, 1.0),
         "library Trainer.fit, batch 256": (LibraryTrainer(x, y, 256, 0).epoch, 1.0),
     }

@@ -44,7 +44,8 @@ class Parameter:
             )
         self.data: np.ndarray = array
         self._grad: np.ndarray = np.zeros_like(array)
-        self._grad_is_zero = False  # True: zero_grad() ran, the zeros are not written yet
+        # True after zero_grad() until the zeros are written (or overwritten).
+        self._grad_is_zero = False
 
     @property
     def grad(self) -> np.ndarray:

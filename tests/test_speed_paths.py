@@ -89,7 +89,9 @@ def test_sequential_skips_the_layers_before_the_first_parameter():
             return super().backward(grad_output)
 
     rng = np.random.default_rng(1)
-    model = Sequential(Spy(), Dropout(0.0), Linear(6, 4, rng=rng), ReLU(), Linear(4, 2, rng=rng))
+    model = Sequential(
+        Spy(), Dropout(0.0), Linear(6, 4, rng=rng), ReLU(), Linear(4, 2, rng=rng)
+    )
     reference = copy.deepcopy(model)
     x = rng.standard_normal((3, 2, 3)).astype(np.float32)
     g = rng.standard_normal((3, 2)).astype(np.float32)
@@ -136,10 +138,15 @@ def test_default_accumulate_grad_runs_backward_of_a_user_layer():
 
 def test_accumulate_grad_errors_name_the_layer():
     model = Sequential(Linear(3, 2))
-    with pytest.raises(RuntimeError, match=r"Sequential\[0\] \(Linear\) accumulate_grad: .*before forward"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"Sequential\[0\] \(Linear\) accumulate_grad: .*before forward",
+    ):
         model.accumulate_grad(np.ones((1, 2), dtype=np.float32))
     model.forward(np.ones((4, 3), dtype=np.float32))
-    with pytest.raises(ValueError, match=r"expected grad_output of shape \(4, 2\).*got \(4, 3\)"):
+    with pytest.raises(
+        ValueError, match=r"expected grad_output of shape \(4, 2\).*got \(4, 3\)"
+    ):
         model.accumulate_grad(np.ones((4, 3), dtype=np.float32))
 
 
@@ -149,9 +156,9 @@ def test_trainer_steps_equal_a_loop_with_full_backward():
     y = rng.integers(0, 3, 40)
     model = Sequential(Linear(5, 8, rng=rng), ReLU(), Linear(8, 3, rng=rng))
     by_hand = copy.deepcopy(model)
-    Trainer(model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.1, momentum=0.9)).fit(
-        [(x[:20], y[:20]), (x[20:], y[20:])], epochs=2, progress=False
-    )
+    Trainer(
+        model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.1, momentum=0.9)
+    ).fit([(x[:20], y[:20]), (x[20:], y[20:])], epochs=2, progress=False)
     loss_fn = SoftmaxCrossEntropy()
     optimizer = SGD(by_hand.parameters(), lr=0.1, momentum=0.9)
     for _ in range(2):
@@ -185,7 +192,9 @@ def test_add_to_grad_overwrites_after_zero_grad_and_adds_otherwise():
     param.add_to_grad(np.matmul, a, b)
     np.testing.assert_allclose(param.grad, 2 * (a @ b), rtol=1e-15)
     param.add_to_grad(np.sum, a, axis=1, keepdims=True)  # options are passed through
-    np.testing.assert_allclose(param.grad, 2 * (a @ b) + a.sum(axis=1)[:, None], rtol=1e-14)
+    np.testing.assert_allclose(
+        param.grad, 2 * (a @ b) + a.sum(axis=1)[:, None], rtol=1e-14
+    )
 
 
 def test_hand_written_accumulation_after_zero_grad_is_kept():
@@ -246,7 +255,10 @@ OPTIMIZERS = [
 @pytest.mark.parametrize("build", OPTIMIZERS)
 def test_a_step_updates_in_place_and_reuses_its_work_arrays(build):
     rng = np.random.default_rng(0)
-    params = [Parameter(rng.standard_normal(shape).astype(np.float32)) for shape in [(5, 4), (4,)]]
+    params = [
+        Parameter(rng.standard_normal(shape).astype(np.float32))
+        for shape in [(5, 4), (4,)]
+    ]
     optimizer = build(params)
     arrays = [param.data for param in params]
     for param in params:
@@ -258,7 +270,11 @@ def test_a_step_updates_in_place_and_reuses_its_work_arrays(build):
     optimizer.step()
     assert all(param.data is array for param, array in zip(params, arrays))
     assert all(optimizer._scratch[key] is array for key, array in work.items())
-    assert all(s[name] is array for s, old in zip(optimizer.state, state) for name, array in old.items())
+    assert all(
+        s[name] is array
+        for s, old in zip(optimizer.state, state)
+        for name, array in old.items()
+    )
     assert all(not np.array_equal(p.data, b) for p, b in zip(params, before))
     assert all(param.data.dtype == np.float32 for param in params)
 
@@ -310,7 +326,9 @@ def load_benchmark():
     folder = Path(__file__).resolve().parent.parent / "benchmarks"
     sys.path.insert(0, str(folder))
     try:
-        spec = importlib.util.spec_from_file_location("bench_train", folder / "bench_train.py")
+        spec = importlib.util.spec_from_file_location(
+            "bench_train", folder / "bench_train.py"
+        )
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         sys.modules["bench_train"] = module  # dataclasses look their module up
@@ -327,7 +345,9 @@ def test_benchmark_counts_the_issue_flops_and_runs_its_floor():
     # 72.7 GFLOP per 60000-image epoch: 8 products per step, not 9.
     assert mlp.matmul_flops_per_sample() * 60000 == pytest.approx(72.68e9, rel=1e-3)
     assert configs["softmax-b256-sgd"].matmul_flops_per_sample() == 2 * 2 * 784 * 10
-    floor = bench.MatmulFloor(bench.Config("tiny", (6, 5, 3), 4, "sgd"), n_samples=10, seed=0)
+    floor = bench.MatmulFloor(
+        bench.Config("tiny", (6, 5, 3), 4, "sgd"), n_samples=10, seed=0
+    )
     assert floor.batch_sizes == [4, 4, 2]
     floor.epoch()
     inputs, grads, _, input_grads = floor.arrays[2]

@@ -72,42 +72,60 @@ class DataLoader:
 
 def _as_dataset(x: Any, y: Any) -> Dataset:
     if y is not None:
-        if isinstance(y, numbers.Integral) and not isinstance(x, (np.ndarray, list, tuple)):
+        if isinstance(y, numbers.Integral) and not isinstance(
+            x, (np.ndarray, list, tuple)
+        ):
             raise TypeError(
                 f"DataLoader: y={y!r} looks like a batch size; with a dataset pass it by keyword: "
                 f"DataLoader(dataset, batch_size={y!r})"
             )
         return _array_dataset(x, y)
     if isinstance(x, np.ndarray):
-        raise TypeError("DataLoader: y is required when x is an array: DataLoader(x, y, batch_size)")
+        raise TypeError(
+            "DataLoader: y is required when x is an array: DataLoader(x, y, batch_size)"
+        )
     if not (hasattr(x, "__len__") and hasattr(x, "__getitem__")):
-        raise TypeError(f"DataLoader: expected x to be an array (with y) or a dataset with __len__ and __getitem__, "
-            f"got {type(x).__name__}")
+        raise TypeError(
+            f"DataLoader: expected x to be an array (with y) or a dataset with __len__ and __getitem__, "
+            f"got {type(x).__name__}"
+        )
     return x  # type: ignore[no-any-return]
 
 
 def _array_dataset(x: Any, y: Any) -> ArrayDataset:
     x, y = np.asarray(x), np.asarray(y)
     if x.ndim == 0 or y.ndim == 0:
-        raise ValueError(f"DataLoader: expected x and y with a first (sample) dimension, got x.shape={x.shape}, y.shape={y.shape}")
+        raise ValueError(
+            f"DataLoader: expected x and y with a first (sample) dimension, got x.shape={x.shape}, y.shape={y.shape}"
+        )
     if len(x) != len(y):
-        raise ValueError(f"DataLoader: expected x and y of the same length, got len(x)={len(x)} and len(y)={len(y)}")
+        raise ValueError(
+            f"DataLoader: expected x and y of the same length, got len(x)={len(x)} and len(y)={len(y)}"
+        )
     return ArrayDataset(x, y)
 
 
 def _check_batch_size(batch_size: Any) -> int:
     if batch_size is None:
-        raise TypeError("DataLoader: batch_size is required, e.g. DataLoader(x, y, batch_size=64)")
+        raise TypeError(
+            "DataLoader: batch_size is required, e.g. DataLoader(x, y, batch_size=64)"
+        )
     if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral):
-        raise TypeError(f"DataLoader: expected batch_size to be a positive int, got {batch_size!r} ({type(batch_size).__name__})")
+        raise TypeError(
+            f"DataLoader: expected batch_size to be a positive int, got {batch_size!r} ({type(batch_size).__name__})"
+        )
     if batch_size <= 0:
-        raise ValueError(f"DataLoader: expected batch_size to be a positive int, got {batch_size}")
+        raise ValueError(
+            f"DataLoader: expected batch_size to be a positive int, got {batch_size}"
+        )
     return int(batch_size)
 
 
 def _check_bool(name: str, value: Any) -> bool:
     if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"DataLoader: expected {name} to be True or False, got {value!r}")
+        raise TypeError(
+            f"DataLoader: expected {name} to be True or False, got {value!r}"
+        )
     return bool(value)
 
 
@@ -115,7 +133,11 @@ def _as_generator(rng: RngLike) -> np.random.Generator:
     if rng is None or isinstance(rng, np.random.Generator):
         return np.random.default_rng(rng)
     if isinstance(rng, bool) or not isinstance(rng, numbers.Integral):
-        raise TypeError(f"DataLoader: expected rng to be a numpy.random.Generator, an int seed or None, got {type(rng).__name__}")
+        raise TypeError(
+            f"DataLoader: expected rng to be a numpy.random.Generator, an int seed or None, got {type(rng).__name__}"
+        )
     if rng < 0:
-        raise ValueError(f"DataLoader: expected rng seed to be a non-negative int, got {rng}")
+        raise ValueError(
+            f"DataLoader: expected rng seed to be a non-negative int, got {rng}"
+        )
     return np.random.default_rng(int(rng))

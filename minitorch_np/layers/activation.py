@@ -94,7 +94,9 @@ class LeakyReLU(_Elementwise):
 
     def __init__(self, negative_slope: float = 0.01) -> None:
         super().__init__()
-        self.negative_slope = check_number("LeakyReLU", "negative_slope", negative_slope)
+        self.negative_slope = check_number(
+            "LeakyReLU", "negative_slope", negative_slope
+        )
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         positive = self._checked_input(x) > 0
@@ -144,7 +146,9 @@ class Softmax(_Elementwise):
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
         y = self._checked_cache(grad_output)
-        return y * (grad_output - np.sum(grad_output * y, axis=self.axis, keepdims=True))
+        return y * (
+            grad_output - np.sum(grad_output * y, axis=self.axis, keepdims=True)
+        )
 
     def extra_repr(self) -> str:
         return f"axis={self.axis}"

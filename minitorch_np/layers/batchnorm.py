@@ -85,18 +85,30 @@ class BatchNorm1d(Layer):
         self.num_features = int(num_features)
         self.eps = check_number("BatchNorm1d", "eps", eps, low=0.0, low_inclusive=False)
         self.momentum = (
-            None if momentum is None else check_number("BatchNorm1d", "momentum", momentum, low=0.0, high=1.0)
+            None
+            if momentum is None
+            else check_number("BatchNorm1d", "momentum", momentum, low=0.0, high=1.0)
         )
         self.affine = bool(affine)
         self.track_running_stats = bool(track_running_stats)
         float_dtype = np.dtype(dtype)
         if not np.issubdtype(float_dtype, np.floating):
             raise TypeError(f"BatchNorm1d: expected a float dtype, got {float_dtype}")
-        self.weight = Parameter(np.ones(self.num_features), dtype=float_dtype) if affine else None
-        self.bias = Parameter(np.zeros(self.num_features), dtype=float_dtype) if affine else None
+        self.weight = (
+            Parameter(np.ones(self.num_features), dtype=float_dtype) if affine else None
+        )
+        self.bias = (
+            Parameter(np.zeros(self.num_features), dtype=float_dtype)
+            if affine
+            else None
+        )
         if self.track_running_stats:
-            self.register_buffer("running_mean", np.zeros(self.num_features, dtype=float_dtype))
-            self.register_buffer("running_var", np.ones(self.num_features, dtype=float_dtype))
+            self.register_buffer(
+                "running_mean", np.zeros(self.num_features, dtype=float_dtype)
+            )
+            self.register_buffer(
+                "running_var", np.ones(self.num_features, dtype=float_dtype)
+            )
             self.register_buffer("num_batches_tracked", np.zeros((), dtype=np.int64))
         else:
             self.running_mean = None
@@ -132,7 +144,9 @@ class BatchNorm1d(Layer):
         var = np.mean(centered * centered, axis=0)
         return mean, var
 
-    def _update_running_statistics(self, mean: np.ndarray, var: np.ndarray, n: int) -> None:
+    def _update_running_statistics(
+        self, mean: np.ndarray, var: np.ndarray, n: int
+    ) -> None:
         """Blend the batch statistics into the running buffers, in place
         (nothing to do when ``track_running_stats=False``)."""
         running_mean, running_var = self.running_mean, self.running_var

@@ -34,7 +34,9 @@ class Dropout(Layer):
             save and restore its state so a resumed run draws the same masks.
     """
 
-    def __init__(self, p: float = 0.5, rng: np.random.Generator | int | None = None) -> None:
+    def __init__(
+        self, p: float = 0.5, rng: np.random.Generator | int | None = None
+    ) -> None:
         super().__init__()
         self.p = check_number("Dropout", "p", p, low=0.0, high=1.0)
         self.rng = as_generator(rng, "Dropout")

@@ -172,7 +172,9 @@ class Layer:
         returns ``self``. Build optimizers after casting: the arrays are new."""
         dtype = np.dtype(dtype)
         if not np.issubdtype(dtype, np.floating):
-            raise TypeError(f"{type(self).__name__}.to: expected a float dtype, got {dtype}")
+            raise TypeError(
+                f"{type(self).__name__}.to: expected a float dtype, got {dtype}"
+            )
         for param in self.parameters():
             param._cast(dtype)
         self._cast_buffers(dtype)

@@ -52,9 +52,18 @@ class Linear(Layer):
         rng: np.random.Generator | int | None = None,
     ) -> None:
         super().__init__()
-        for name, value in (("in_features", in_features), ("out_features", out_features)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"Linear: expected {name} to be a positive int, got {value!r}")
+        for name, value in (
+            ("in_features", in_features),
+            ("out_features", out_features),
+        ):
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, np.integer))
+                or value < 1
+            ):
+                raise ValueError(
+                    f"Linear: expected {name} to be a positive int, got {value!r}"
+                )
         if not np.issubdtype(np.dtype(dtype), np.floating):
             raise TypeError(
                 f"Linear: expected a float dtype (np.float32 or np.float64), got {np.dtype(dtype)}"
@@ -65,7 +74,9 @@ class Linear(Layer):
         generator = as_generator(rng, "Linear")
         shape = (self.out_features, self.in_features)
         self.weight = Parameter(initializer(shape, generator, dtype), dtype=dtype)
-        self.bias = Parameter(np.zeros(self.out_features), dtype=dtype) if bias else None
+        self.bias = (
+            Parameter(np.zeros(self.out_features), dtype=dtype) if bias else None
+        )
         self._x: np.ndarray | None = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -90,7 +101,9 @@ class Linear(Layer):
         self.weight.add_to_grad(np.matmul, grad_output.T, x)
         if self.bias is not None:
             # The column sums of G as the product 1^T G (one BLAS call).
-            self.bias.add_to_grad(np.matmul, ones(len(x), grad_output.dtype), grad_output)
+            self.bias.add_to_grad(
+                np.matmul, ones(len(x), grad_output.dtype), grad_output
+            )
 
     def _check_input(self, x: np.ndarray) -> None:
         if (

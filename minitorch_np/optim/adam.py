@@ -55,7 +55,9 @@ class Adam(Optimizer):
         self.eps = check_number(owner, "eps", eps, low=0.0, low_inclusive=False)
         self.weight_decay = check_number(owner, "weight_decay", weight_decay, low=0.0)
         self._check_hyperparameters()
-        self._cached_constants: tuple[tuple[Any, ...], tuple[np.floating, ...]] | None = None
+        self._cached_constants: (
+            tuple[tuple[Any, ...], tuple[np.floating, ...]] | None
+        ) = None
 
     @property
     def betas(self) -> tuple[float, float]:
@@ -73,9 +75,13 @@ class Adam(Optimizer):
         super()._check_hyperparameters()
         owner = type(self).__name__
         if not isinstance(self.betas, tuple) or len(self.betas) != 2:
-            raise ValueError(f"{owner}: expected betas to be a pair (beta1, beta2), got {self.betas!r}")
+            raise ValueError(
+                f"{owner}: expected betas to be a pair (beta1, beta2), got {self.betas!r}"
+            )
         for index, beta in enumerate(self.betas):
-            check_number(owner, f"betas[{index}]", beta, low=0.0, high=1.0, high_inclusive=False)
+            check_number(
+                owner, f"betas[{index}]", beta, low=0.0, high=1.0, high_inclusive=False
+            )
         check_number(owner, "eps", self.eps, low=0.0, low_inclusive=False)
         check_number(owner, "weight_decay", self.weight_decay, low=0.0)
 
@@ -88,7 +94,9 @@ class Adam(Optimizer):
             return param.grad
         return param.grad + param.dtype.type(self.weight_decay) * param.data
 
-    def _adam_step(self, param: Parameter, state: dict[str, np.ndarray], grad: np.ndarray) -> None:
+    def _adam_step(
+        self, param: Parameter, state: dict[str, np.ndarray], grad: np.ndarray
+    ) -> None:
         """Update the moments from ``grad`` and apply the bias-corrected step, in
         place: 12 passes over the arrays, with one work array (``scratch``)."""
         if "exp_avg" not in state:
@@ -96,9 +104,13 @@ class Adam(Optimizer):
             state["exp_avg_sq"] = np.zeros_like(param.data)
         m, v = state["exp_avg"], state["exp_avg_sq"]
         scratch = self._scratch_for(param)
-        one_minus_beta1, beta2, one_minus_beta2, step_size, eps_hat = self._constants(param.dtype)
+        one_minus_beta1, beta2, one_minus_beta2, step_size, eps_hat = self._constants(
+            param.dtype
+        )
 
-        np.subtract(grad, m, out=scratch)  # m <- m + (1 - b1)(g - m) = b1 m + (1 - b1) g
+        np.subtract(
+            grad, m, out=scratch
+        )  # m <- m + (1 - b1)(g - m) = b1 m + (1 - b1) g
         scratch *= one_minus_beta1
         m += scratch
         np.multiply(grad, grad, out=scratch)  # v <- b2 v + (1 - b2) g^2

@@ -88,7 +88,9 @@ class LRScheduler:
         """
         name = type(self).__name__
         if state.get("type") != name:
-            raise ValueError(f"{name}.load_state_dict: state is for {state.get('type')!r}")
+            raise ValueError(
+                f"{name}.load_state_dict: state is for {state.get('type')!r}"
+            )
         expected = {"type", "last_lr", *self._state_keys()}
         missing = sorted(expected - set(state))
         unexpected = sorted(set(state) - expected)
@@ -108,15 +110,19 @@ class LRScheduler:
 class StepLR(LRScheduler):
     """Multiply the lr by ``gamma`` every ``step_size`` epochs::
 
-        lr(e) = base_lr * gamma ** floor(e / step_size)
+    lr(e) = base_lr * gamma ** floor(e / step_size)
     """
 
     state_names = ("step_size", "gamma")
 
-    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
+    def __init__(
+        self, optimizer: Optimizer, step_size: int, gamma: float = 0.1
+    ) -> None:
         super().__init__(optimizer)
         self.step_size = _check_positive_int("StepLR", "step_size", step_size)
-        self.gamma = check_number("StepLR", "gamma", gamma, low=0.0, low_inclusive=False)
+        self.gamma = check_number(
+            "StepLR", "gamma", gamma, low=0.0, low_inclusive=False
+        )
 
     def lr_at(self, epoch: int) -> float:
         return self.base_lr * self.gamma ** (epoch // self.step_size)
@@ -125,14 +131,16 @@ class StepLR(LRScheduler):
 class ExponentialLR(LRScheduler):
     """Multiply the lr by ``gamma`` every epoch::
 
-        lr(e) = base_lr * gamma ** e
+    lr(e) = base_lr * gamma ** e
     """
 
     state_names = ("gamma",)
 
     def __init__(self, optimizer: Optimizer, gamma: float) -> None:
         super().__init__(optimizer)
-        self.gamma = check_number("ExponentialLR", "gamma", gamma, low=0.0, low_inclusive=False)
+        self.gamma = check_number(
+            "ExponentialLR", "gamma", gamma, low=0.0, low_inclusive=False
+        )
 
     def lr_at(self, epoch: int) -> float:
         return self.base_lr * self.gamma**epoch
@@ -214,11 +222,19 @@ class ReduceLROnPlateau(LRScheduler):
         owner = "ReduceLROnPlateau"
         self.mode = _check_choice(owner, "mode", mode, ("min", "max"))
         self.factor = check_number(
-            owner, "factor", factor, low=0.0, high=1.0, low_inclusive=False, high_inclusive=False
+            owner,
+            "factor",
+            factor,
+            low=0.0,
+            high=1.0,
+            low_inclusive=False,
+            high_inclusive=False,
         )
         self.patience = _check_non_negative_int(owner, "patience", patience)
         self.threshold = check_number(owner, "threshold", threshold, low=0.0)
-        self.threshold_mode = _check_choice(owner, "threshold_mode", threshold_mode, ("rel", "abs"))
+        self.threshold_mode = _check_choice(
+            owner, "threshold_mode", threshold_mode, ("rel", "abs")
+        )
         self.min_lr = check_number(owner, "min_lr", min_lr, low=0.0)
         self.cooldown = _check_non_negative_int(owner, "cooldown", cooldown)
         self.best: float | None = None  # None until the first metric arrives
@@ -273,7 +289,9 @@ def _check_metric(metric: object) -> float:
 
 def _check_positive_int(owner: str, name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{owner}: expected {name} to be a positive int, got {value!r}")
+        raise ValueError(
+            f"{owner}: expected {name} to be a positive int, got {value!r}"
+        )
     return int(value)
 
 
@@ -283,7 +301,11 @@ def _check_non_negative_int(owner: str, name: str, value: object) -> int:
     return int(value)
 
 
-def _check_choice(owner: str, name: str, value: object, choices: tuple[str, ...]) -> str:
+def _check_choice(
+    owner: str, name: str, value: object, choices: tuple[str, ...]
+) -> str:
     if value not in choices:
-        raise ValueError(f"{owner}: expected {name} to be one of {choices}, got {value!r}")
+        raise ValueError(
+            f"{owner}: expected {name} to be one of {choices}, got {value!r}"
+        )
     return str(value)

@@ -65,7 +65,11 @@ class Optimizer:
     def _scratch_for(self, param: Parameter) -> np.ndarray:
         """A work array of the parameter's shape and dtype, kept between steps."""
         scratch = self._scratch.get(id(param))
-        if scratch is None or scratch.shape != param.shape or scratch.dtype != param.dtype:
+        if (
+            scratch is None
+            or scratch.shape != param.shape
+            or scratch.dtype != param.dtype
+        ):
             scratch = np.empty_like(param.data)
             self._scratch[id(param)] = scratch
         return scratch
@@ -95,7 +99,9 @@ class Optimizer:
         """
         name = type(self).__name__
         if state.get("type") != name:
-            raise ValueError(f"{name}.load_state_dict: state is for {state.get('type')!r}")
+            raise ValueError(
+                f"{name}.load_state_dict: state is for {state.get('type')!r}"
+            )
         buffers = state["state"]
         if len(buffers) != len(self.params):
             raise ValueError(
@@ -113,7 +119,9 @@ class Optimizer:
                     )
         unknown = sorted(set(state["hyperparameters"]) - set(self.hyperparameter_names))
         if unknown:
-            raise ValueError(f"{name}.load_state_dict: unknown hyperparameters {unknown}")
+            raise ValueError(
+                f"{name}.load_state_dict: unknown hyperparameters {unknown}"
+            )
         previous = self.hyperparameters()
         for key, value in state["hyperparameters"].items():
             setattr(self, key, value)

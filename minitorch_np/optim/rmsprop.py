@@ -46,19 +46,32 @@ class RMSprop(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(params, lr)
-        self.alpha = check_number("RMSprop", "alpha", alpha, low=0.0, high=1.0, high_inclusive=False)
+        self.alpha = check_number(
+            "RMSprop", "alpha", alpha, low=0.0, high=1.0, high_inclusive=False
+        )
         self.eps = check_number("RMSprop", "eps", eps, low=0.0, low_inclusive=False)
         self.momentum = check_number(
             "RMSprop", "momentum", momentum, low=0.0, high=1.0, high_inclusive=False
         )
-        self.weight_decay = check_number("RMSprop", "weight_decay", weight_decay, low=0.0)
+        self.weight_decay = check_number(
+            "RMSprop", "weight_decay", weight_decay, low=0.0
+        )
         self._check_hyperparameters()
 
     def _check_hyperparameters(self) -> None:
         super()._check_hyperparameters()
-        check_number("RMSprop", "alpha", self.alpha, low=0.0, high=1.0, high_inclusive=False)
+        check_number(
+            "RMSprop", "alpha", self.alpha, low=0.0, high=1.0, high_inclusive=False
+        )
         check_number("RMSprop", "eps", self.eps, low=0.0, low_inclusive=False)
-        check_number("RMSprop", "momentum", self.momentum, low=0.0, high=1.0, high_inclusive=False)
+        check_number(
+            "RMSprop",
+            "momentum",
+            self.momentum,
+            low=0.0,
+            high=1.0,
+            high_inclusive=False,
+        )
         check_number("RMSprop", "weight_decay", self.weight_decay, low=0.0)
 
     def _update(self, param: Parameter, state: dict[str, np.ndarray]) -> None:

@@ -51,7 +51,9 @@ class SGD(Optimizer):
 
     def _check_hyperparameters(self) -> None:
         super()._check_hyperparameters()
-        check_number("SGD", "momentum", self.momentum, low=0.0, high=1.0, high_inclusive=False)
+        check_number(
+            "SGD", "momentum", self.momentum, low=0.0, high=1.0, high_inclusive=False
+        )
         check_number("SGD", "weight_decay", self.weight_decay, low=0.0)
         if self.nesterov and self.momentum == 0:
             raise ValueError("SGD: nesterov=True needs momentum > 0, got momentum=0")
@@ -90,7 +92,9 @@ def decay_stability_bound(momentum: float, nesterov: bool) -> float:
     return 2 * (1 + momentum)
 
 
-def check_decay_stability(lr: float, weight_decay: float, momentum: float, nesterov: bool) -> None:
+def check_decay_stability(
+    lr: float, weight_decay: float, momentum: float, nesterov: bool
+) -> None:
     bound = decay_stability_bound(momentum, nesterov)
     if weight_decay and lr * weight_decay >= bound:
         raise ValueError(

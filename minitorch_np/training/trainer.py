@@ -76,12 +76,16 @@ class Trainer:
     ) -> None:
         _check_parts(model, loss_fn, optimizer)
         if accuracy not in ("auto", True, False):
-            raise ValueError(f"Trainer: expected accuracy True, False or 'auto', got {accuracy!r}")
+            raise ValueError(
+                f"Trainer: expected accuracy True, False or 'auto', got {accuracy!r}"
+            )
         self.model = model
         self.loss_fn = loss_fn
         self.optimizer = optimizer
         self.accuracy: bool = (
-            isinstance(loss_fn, SoftmaxCrossEntropy) if accuracy == "auto" else bool(accuracy)
+            isinstance(loss_fn, SoftmaxCrossEntropy)
+            if accuracy == "auto"
+            else bool(accuracy)
         )
         self._scheduler_step: LearningRateScheduler | None = None
         if scheduler is not None:
@@ -99,7 +103,9 @@ class Trainer:
     @property
     def scheduler(self) -> Any:
         """The learning-rate scheduler, or None."""
-        return self._scheduler_step.scheduler if self._scheduler_step is not None else None
+        return (
+            self._scheduler_step.scheduler if self._scheduler_step is not None else None
+        )
 
     # ------------------------------------------------------------------ fit
     def fit(
@@ -185,18 +191,27 @@ class Trainer:
             self._train_step(xb, yb, running, epoch, step)
             reporter.batch_end(running)
         if running.seen == 0:
-            raise ValueError(f"Trainer.fit: train_loader yielded no batches in epoch {epoch}")
+            raise ValueError(
+                f"Trainer.fit: train_loader yielded no batches in epoch {epoch}"
+            )
         logs = {"loss": running.loss}
         if running.acc is not None:
             logs["acc"] = running.acc
         if val_data is not None:
-            logs.update(("val_" + key, value) for key, value in self.evaluate(*val_data).items())
+            logs.update(
+                ("val_" + key, value) for key, value in self.evaluate(*val_data).items()
+            )
         logs["lr"] = lr
         logs["seconds"] = time.perf_counter() - start
         return logs
 
     def _train_step(
-        self, xb: np.ndarray, yb: np.ndarray, running: _RunningMeans, epoch: int, step: int
+        self,
+        xb: np.ndarray,
+        yb: np.ndarray,
+        running: _RunningMeans,
+        epoch: int,
+        step: int,
     ) -> None:
         outputs = self.model.forward(xb)
         loss = self.loss_fn(outputs, yb)
@@ -208,9 +223,13 @@ class Trainer:
         self.optimizer.step()
         running.add(loss, outputs, yb)
 
-    def _non_finite_loss(self, loss: float, epoch: int, step: int) -> FloatingPointError:
+    def _non_finite_loss(
+        self, loss: float, epoch: int, step: int
+    ) -> FloatingPointError:
         last = self._last_finite_loss
-        last_text = f"{last:.6g}" if last is not None else "none (this was the first step)"
+        last_text = (
+            f"{last:.6g}" if last is not None else "none (this was the first step)"
+        )
         return FloatingPointError(
             f"Trainer.fit: the training loss is {loss} at epoch {epoch}, step {step} "
             f"(optimizer step {self.optimizer.step_count + 1}); last finite loss: {last_text}; "
@@ -221,7 +240,9 @@ class Trainer:
         )
 
     # ------------------------------------------------------------------ evaluate / predict
-    def evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int = 1024) -> dict[str, float]:
+    def evaluate(
+        self, x: np.ndarray, y: np.ndarray, batch_size: int = 1024
+    ) -> dict[str, float]:
         """Mean loss (and accuracy) over ``(x, y)`` in eval mode, ``batch_size``
         samples at a time; returns ``{"loss": ..., "acc": ...}`` (``acc`` only
         when the trainer measures accuracy). The model's mode is restored after."""
@@ -323,14 +344,22 @@ def _length_or_none(loader: Batches) -> int | None:
 
 
 def _batch_starts(n: int, batch_size: int, owner: str) -> range:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
-        raise ValueError(f"Trainer.{owner}: expected batch_size to be a positive int, got {batch_size!r}")
+    if (
+        isinstance(batch_size, bool)
+        or not isinstance(batch_size, numbers.Integral)
+        or batch_size < 1
+    ):
+        raise ValueError(
+            f"Trainer.{owner}: expected batch_size to be a positive int, got {batch_size!r}"
+        )
     return range(0, n, batch_size)
 
 
 def _check_parts(model: object, loss_fn: object, optimizer: object) -> None:
     if not isinstance(model, Layer):
-        raise TypeError(f"Trainer: expected model to be a Layer, got {type(model).__name__}")
+        raise TypeError(
+            f"Trainer: expected model to be a Layer, got {type(model).__name__}"
+        )
     if not isinstance(loss_fn, Loss):
         raise TypeError(
             f"Trainer: expected loss_fn to be a Loss (e.g. SoftmaxCrossEntropy()), got "
@@ -342,7 +371,9 @@ def _check_parts(model: object, loss_fn: object, optimizer: object) -> None:
             f"lr=0.1)), got {type(optimizer).__name__}"
         )
     own = {id(param) for param in model.parameters()}
-    foreign = [index for index, param in enumerate(optimizer.params) if id(param) not in own]
+    foreign = [
+        index for index, param in enumerate(optimizer.params) if id(param) not in own
+    ]
     if foreign:
         raise ValueError(
             f"Trainer: the optimizer's parameters {foreign} (by index) are not parameters "
@@ -351,13 +382,21 @@ def _check_parts(model: object, loss_fn: object, optimizer: object) -> None:
 
 
 def _check_epochs(epochs: object) -> None:
-    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 1:
-        raise ValueError(f"Trainer.fit: expected epochs to be a positive int, got {epochs!r}")
+    if (
+        isinstance(epochs, bool)
+        or not isinstance(epochs, numbers.Integral)
+        or epochs < 1
+    ):
+        raise ValueError(
+            f"Trainer.fit: expected epochs to be a positive int, got {epochs!r}"
+        )
 
 
 def _check_callbacks(callbacks: Iterable[Callback]) -> list[Callback]:
     if isinstance(callbacks, Callback):
-        raise TypeError("Trainer.fit: expected callbacks to be a list of Callbacks, got one; wrap it: [callback]")
+        raise TypeError(
+            "Trainer.fit: expected callbacks to be a list of Callbacks, got one; wrap it: [callback]"
+        )
     callbacks = list(callbacks)
     for index, callback in enumerate(callbacks):
         if not isinstance(callback, Callback):
