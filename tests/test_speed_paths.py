@@ -352,3 +352,22 @@ def test_benchmark_counts_the_issue_flops_and_runs_its_floor():
     floor.epoch()
     inputs, grads, _, input_grads = floor.arrays[2]
     np.testing.assert_allclose(input_grads[1], grads[1] @ floor.weights[1], rtol=1e-6)
+
+
+def test_benchmark_ratios_are_paired_per_repeat():
+    bench = load_benchmark()
+    # A machine twice as slow in the second repeat: the ratio of medians
+    # would drift, the paired ratios do not.
+    assert bench.paired_ratio([1.0, 2.0, 1.1], [0.5, 1.0, 0.55]) == pytest.approx(2.0)
+    config = bench.Config("tiny", (4, 3), 2, "sgd")
+    times = {
+        ("tiny", bench.STEP_LOOP): [1.0, 2.0, 1.2],
+        ("tiny", bench.TRAINER): [1.0, 2.0, 1.2],
+        ("tiny", bench.FLOOR): [0.5, 1.0, 0.5],
+    }
+    rows = bench.rows([config], times, n_samples=6)
+    step = next(row for row in rows if row["implementation"] == bench.STEP_LOOP)
+    assert step["ratio_to_floor"] == pytest.approx(2.0)
+    assert step["ratio_to_torch"] is None  # no PyTorch rows
+    assert step["seconds_per_epoch"] == pytest.approx(1.2)
+    assert step["samples_per_second"] == pytest.approx(5.0)

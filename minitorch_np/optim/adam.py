@@ -108,16 +108,17 @@ class Adam(Optimizer):
             param.dtype
         )
 
-        np.subtract(
-            grad, m, out=scratch
-        )  # m <- m + (1 - b1)(g - m) = b1 m + (1 - b1) g
+        # m <- m + (1 - b1)(g - m) = b1 m + (1 - b1) g
+        np.subtract(grad, m, out=scratch)
         scratch *= one_minus_beta1
         m += scratch
-        np.multiply(grad, grad, out=scratch)  # v <- b2 v + (1 - b2) g^2
+        # v <- b2 v + (1 - b2) g^2
+        np.multiply(grad, grad, out=scratch)
         scratch *= one_minus_beta2
         v *= beta2
         v += scratch
-        np.sqrt(v, out=scratch)  # w <- w - step_size * m / (sqrt(v) + eps_hat)
+        # w <- w - step_size * m / (sqrt(v) + eps_hat)
+        np.sqrt(v, out=scratch)
         scratch += eps_hat
         np.divide(m, scratch, out=scratch)
         scratch *= step_size

@@ -6,7 +6,8 @@ in ``self.state[i]``, a dict of arrays aligned with ``self.params[i]``.
 
 Updates are written as chains of in-place numpy operations on the parameter,
 its gradient, the state arrays and one work array per parameter (kept between
-steps, not part of the state): no array is allocated in a step.
+steps, not part of the state): a step allocates no array (but g + wd * w
+when weight decay is on).
 
 ``state_dict()`` is JSON-friendly scalars plus numpy arrays (no pickle needed):
 ``{"type": ..., "hyperparameters": {...}, "step_count": int,
