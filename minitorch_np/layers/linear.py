@@ -10,6 +10,7 @@ from minitorch_np._validation import (
     check_backward_ready,
     check_float_array,
     check_grad_shape,
+    check_int,
 )
 from minitorch_np._workspace import ones
 from minitorch_np.init import Initializer, get_initializer
@@ -52,18 +53,8 @@ class Linear(Layer):
         rng: np.random.Generator | int | None = None,
     ) -> None:
         super().__init__()
-        for name, value in (
-            ("in_features", in_features),
-            ("out_features", out_features),
-        ):
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, (int, np.integer))
-                or value < 1
-            ):
-                raise ValueError(
-                    f"Linear: expected {name} to be a positive int, got {value!r}"
-                )
+        in_features = check_int("Linear", "in_features", in_features, low=1)
+        out_features = check_int("Linear", "out_features", out_features, low=1)
         if not np.issubdtype(np.dtype(dtype), np.floating):
             raise TypeError(
                 f"Linear: expected a float dtype (np.float32 or np.float64), got {np.dtype(dtype)}"

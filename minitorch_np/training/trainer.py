@@ -21,7 +21,6 @@ checkpoint.
 from __future__ import annotations
 
 import math
-import numbers
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -30,6 +29,7 @@ from typing import Any, Union
 
 import numpy as np
 
+from minitorch_np._validation import check_int
 from minitorch_np.layers.layer import Layer
 from minitorch_np.losses.loss import Loss
 from minitorch_np.losses.softmax_cross_entropy import SoftmaxCrossEntropy
@@ -344,15 +344,7 @@ def _length_or_none(loader: Batches) -> int | None:
 
 
 def _batch_starts(n: int, batch_size: int, owner: str) -> range:
-    if (
-        isinstance(batch_size, bool)
-        or not isinstance(batch_size, numbers.Integral)
-        or batch_size < 1
-    ):
-        raise ValueError(
-            f"Trainer.{owner}: expected batch_size to be a positive int, got {batch_size!r}"
-        )
-    return range(0, n, batch_size)
+    return range(0, n, check_int(f"Trainer.{owner}", "batch_size", batch_size, low=1))
 
 
 def _check_parts(model: object, loss_fn: object, optimizer: object) -> None:
@@ -382,14 +374,7 @@ def _check_parts(model: object, loss_fn: object, optimizer: object) -> None:
 
 
 def _check_epochs(epochs: object) -> None:
-    if (
-        isinstance(epochs, bool)
-        or not isinstance(epochs, numbers.Integral)
-        or epochs < 1
-    ):
-        raise ValueError(
-            f"Trainer.fit: expected epochs to be a positive int, got {epochs!r}"
-        )
+    check_int("Trainer.fit", "epochs", epochs, low=1)
 
 
 def _check_callbacks(callbacks: Iterable[Callback]) -> list[Callback]:
