@@ -82,7 +82,8 @@ class Parameter:
         self, compute: Callable[..., Any], *operands: Any, **options: Any
     ) -> None:
         """``grad += compute(*operands, **options)`` for a numpy function that
-        takes ``out=``, e.g. ``weight.add_to_grad(np.matmul, g.T, x)``.
+        takes ``out=`` (a ufunc, ``np.matmul``, ``np.sum``...) and returns an
+        array of the gradient's shape, e.g. ``weight.add_to_grad(np.matmul, g.T, x)``.
 
         Right after ``zero_grad`` the result goes straight into ``grad``
         (``out=grad``): no temporary array, no pass adding it to zeros and no
