@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 from numpy.typing import DTypeLike
 
@@ -11,6 +9,7 @@ from minitorch_np._validation import (
     check_backward_ready,
     check_float_array,
     check_grad_shape,
+    check_int,
     check_number,
 )
 from minitorch_np.layers.layer import Layer
@@ -74,15 +73,9 @@ class BatchNorm1d(Layer):
         dtype: DTypeLike = np.float32,
     ) -> None:
         super().__init__()
-        if (
-            isinstance(num_features, bool)
-            or not isinstance(num_features, numbers.Integral)
-            or num_features < 1
-        ):
-            raise ValueError(
-                f"BatchNorm1d: expected num_features to be a positive int, got {num_features!r}"
-            )
-        self.num_features = int(num_features)
+        self.num_features = check_int(
+            "BatchNorm1d", "num_features", num_features, low=1
+        )
         self.eps = check_number("BatchNorm1d", "eps", eps, low=0.0, low_inclusive=False)
         self.momentum = (
             None

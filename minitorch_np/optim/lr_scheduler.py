@@ -16,11 +16,10 @@ multiplying the previous lr), so a resumed run gets bit-identical values.
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from minitorch_np._validation import check_number
+from minitorch_np._validation import check_int, check_number
 from minitorch_np.optim.optimizer import Optimizer
 
 
@@ -119,7 +118,7 @@ class StepLR(LRScheduler):
         self, optimizer: Optimizer, step_size: int, gamma: float = 0.1
     ) -> None:
         super().__init__(optimizer)
-        self.step_size = _check_positive_int("StepLR", "step_size", step_size)
+        self.step_size = check_int("StepLR", "step_size", step_size, low=1)
         self.gamma = check_number(
             "StepLR", "gamma", gamma, low=0.0, low_inclusive=False
         )
@@ -159,7 +158,7 @@ class CosineAnnealingLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:
         super().__init__(optimizer)
-        self.T_max = _check_positive_int("CosineAnnealingLR", "T_max", T_max)
+        self.T_max = check_int("CosineAnnealingLR", "T_max", T_max, low=1)
         self.eta_min = check_number("CosineAnnealingLR", "eta_min", eta_min, low=0.0)
 
     def lr_at(self, epoch: int) -> float:
@@ -230,13 +229,13 @@ class ReduceLROnPlateau(LRScheduler):
             low_inclusive=False,
             high_inclusive=False,
         )
-        self.patience = _check_non_negative_int(owner, "patience", patience)
+        self.patience = check_int(owner, "patience", patience)
         self.threshold = check_number(owner, "threshold", threshold, low=0.0)
         self.threshold_mode = _check_choice(
             owner, "threshold_mode", threshold_mode, ("rel", "abs")
         )
         self.min_lr = check_number(owner, "min_lr", min_lr, low=0.0)
-        self.cooldown = _check_non_negative_int(owner, "cooldown", cooldown)
+        self.cooldown = check_int(owner, "cooldown", cooldown)
         self.best: float | None = None  # None until the first metric arrives
         self.num_bad_epochs = 0
         self.cooldown_counter = 0
@@ -285,20 +284,6 @@ def _check_metric(metric: object) -> float:
         raise TypeError(
             f"ReduceLROnPlateau.step: expected the metric to be a number, got {metric!r}"
         ) from None
-
-
-def _check_positive_int(owner: str, name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(
-            f"{owner}: expected {name} to be a positive int, got {value!r}"
-        )
-    return int(value)
-
-
-def _check_non_negative_int(owner: str, name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
-        raise ValueError(f"{owner}: expected {name} to be an int >= 0, got {value!r}")
-    return int(value)
 
 
 def _check_choice(

@@ -12,14 +12,13 @@ still finishes its callbacks.
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from minitorch_np._validation import check_int
+from minitorch_np._validation import check_int, check_number
 
 if TYPE_CHECKING:
     from minitorch_np.training.trainer import Trainer
@@ -54,20 +53,12 @@ class _Monitor:
             raise ValueError(
                 f"{owner}: expected mode 'auto', 'min' or 'max', got {mode!r}"
             )
-        if (
-            isinstance(min_delta, bool)
-            or not isinstance(min_delta, numbers.Real)
-            or min_delta < 0
-        ):
-            raise ValueError(
-                f"{owner}: expected min_delta to be a number >= 0, got {min_delta!r}"
-            )
         self.owner: str = owner
         self.name: str = monitor
         self.mode: str = (
             ("max" if monitor.endswith("acc") else "min") if mode == "auto" else mode
         )
-        self.min_delta: float = float(min_delta)
+        self.min_delta: float = check_number(owner, "min_delta", min_delta, low=0.0)
         self.best: float | None = None
 
     def read(self, logs: Mapping[str, float]) -> float:
