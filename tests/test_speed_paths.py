@@ -368,6 +368,26 @@ def test_benchmark_ratios_are_paired_per_repeat():
     rows = bench.rows([config], times, n_samples=6)
     step = next(row for row in rows if row["implementation"] == bench.STEP_LOOP)
     assert step["ratio_to_floor"] == pytest.approx(2.0)
-    assert step["ratio_to_torch"] is None  # no PyTorch rows
+    assert step["ratio_to_torch_loader"] is None  # no PyTorch rows
+    assert step["ratio_to_torch_tuned"] is None
     assert step["seconds_per_epoch"] == pytest.approx(1.2)
     assert step["samples_per_second"] == pytest.approx(5.0)
+
+
+def test_benchmark_torch_loops_train_when_torch_is_installed():
+    torch = pytest.importorskip("torch")
+    bench = load_benchmark()
+    config = bench.Config("tiny", (6, 5, 3), 4, "adam")
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((10, 6), dtype=np.float32)
+    y = rng.integers(0, 3, 10)
+    for tuned in (False, True):
+        loop = bench.TorchLoop(config, x, y, seed=0, threads=1, tuned=tuned)
+        before = [p.detach().clone() for p in loop.model.parameters()]
+        batches = list(loop.batches())
+        assert [len(xb) for xb, _ in batches] == [4, 4, 2]
+        seen = torch.cat([yb for _, yb in batches]).sort().values
+        assert torch.equal(seen, torch.from_numpy(np.sort(y)))
+        loop.epoch()
+        after = list(loop.model.parameters())
+        assert all(not torch.equal(a, b) for a, b in zip(before, after))
