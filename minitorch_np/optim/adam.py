@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from minitorch_np._validation import check_number
+from minitorch_np.optim.flat_state import FlatState, pack_state
 from minitorch_np.optim.optimizer import Optimizer
 from minitorch_np.parameter import Parameter
 
@@ -58,6 +59,7 @@ class Adam(Optimizer):
         self._cached_constants: (
             tuple[tuple[Any, ...], tuple[np.floating, ...]] | None
         ) = None
+        self._flat_groups: list[FlatState] | None = None  # built at the first step
 
     @property
     def betas(self) -> tuple[float, float]:
@@ -85,44 +87,58 @@ class Adam(Optimizer):
         check_number(owner, "eps", self.eps, low=0.0, low_inclusive=False)
         check_number(owner, "weight_decay", self.weight_decay, low=0.0)
 
-    def _update(self, param: Parameter, state: dict[str, np.ndarray]) -> None:
-        self._adam_step(param, state, self._gradient_with_decay(param))
+    def _update_all(self) -> None:
+        if self._flat_groups is None or not all(
+            group.is_current(self.params, self.state) for group in self._flat_groups
+        ):
+            self._flat_groups = pack_state(
+                self.params, self.state, ("exp_avg", "exp_avg_sq")
+            )
+        for group in self._flat_groups:
+            self._adam_step(group, [self._gradient(param) for param in group.params])
 
-    def _gradient_with_decay(self, param: Parameter) -> np.ndarray:
+    def _gradient(self, param: Parameter) -> np.ndarray:
         """g = grad + wd * w (a new array only when wd > 0)."""
         if not self.weight_decay:
             return param.grad
         return param.grad + param.dtype.type(self.weight_decay) * param.data
 
-    def _adam_step(
-        self, param: Parameter, state: dict[str, np.ndarray], grad: np.ndarray
-    ) -> None:
-        """Update the moments from ``grad`` and apply the bias-corrected step, in
-        place: 12 passes over the arrays, with one work array (``scratch``)."""
-        if "exp_avg" not in state:
-            state["exp_avg"] = np.zeros_like(param.data)
-            state["exp_avg_sq"] = np.zeros_like(param.data)
-        m, v = state["exp_avg"], state["exp_avg_sq"]
-        scratch = self._scratch_for(param)
-        one_minus_beta1, beta2, one_minus_beta2, step_size, eps_hat = self._constants(
-            param.dtype
-        )
+    def _adam_step(self, group: FlatState, grads: list[np.ndarray]) -> None:
+        """Update the moments from ``grads`` and apply the bias-corrected step, in
+        place: 12 passes over the arrays, with one work array ``s``.
 
+        The moments m, v and the work array of all the parameters (of one
+        dtype) are slices of three flat arrays (see `FlatState`): the 9 passes
+        that involve only them are one numpy call each, and only the 3 passes
+        that read a gradient or write a parameter go parameter by parameter.
+        For the 784-256-256-10 MLP that is 27 calls instead of 72 per step:
+        alone, 0.49 -> 0.43 ms per step; in batch-256 training epochs, 0.89x
+        the time of the per-parameter loop (docs/benchmarks.md).
+        """
+        m, v, s = group.flat["exp_avg"], group.flat["exp_avg_sq"], group.scratch
+        one_minus_beta1, beta2, one_minus_beta2, step_size, eps_hat = self._constants(
+            group.dtype
+        )
         # m <- m + (1 - b1)(g - m) = b1 m + (1 - b1) g
-        np.subtract(grad, m, out=scratch)
-        scratch *= one_minus_beta1
-        m += scratch
+        for grad, m_part, s_part in zip(
+            grads, group.views["exp_avg"], group.scratch_views
+        ):
+            np.subtract(grad, m_part, out=s_part)
+        s *= one_minus_beta1
+        m += s
         # v <- b2 v + (1 - b2) g^2
-        np.multiply(grad, grad, out=scratch)
-        scratch *= one_minus_beta2
+        for grad, s_part in zip(grads, group.scratch_views):
+            np.multiply(grad, grad, out=s_part)
+        s *= one_minus_beta2
         v *= beta2
-        v += scratch
+        v += s
         # w <- w - step_size * m / (sqrt(v) + eps_hat)
-        np.sqrt(v, out=scratch)
-        scratch += eps_hat
-        np.divide(m, scratch, out=scratch)
-        scratch *= step_size
-        param.data -= scratch
+        np.sqrt(v, out=s)
+        s += eps_hat
+        np.divide(m, s, out=s)
+        s *= step_size
+        for param, s_part in zip(group.params, group.scratch_views):
+            param.data -= s_part
 
     def _constants(self, dtype: np.dtype) -> tuple[np.floating, ...]:
         """1 - b1, b2, 1 - b2, step_size and eps_hat of this step, in ``dtype``.
@@ -185,7 +201,8 @@ class AdamW(Adam):
                 "then >= 1, so they grow without bound; typical weight_decay is 1e-4 to 1e-1"
             )
 
-    def _update(self, param: Parameter, state: dict[str, np.ndarray]) -> None:
+    def _gradient(self, param: Parameter) -> np.ndarray:
+        """Apply the decoupled decay to ``param.data``; the gradient is ``grad``."""
         if self.weight_decay:
             param.data *= param.dtype.type(1 - self.lr * self.weight_decay)
-        self._adam_step(param, state, param.grad)
+        return param.grad

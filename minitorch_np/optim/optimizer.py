@@ -56,6 +56,11 @@ class Optimizer:
             self._check_hyperparameters()
             self._checked = current
         self.step_count += 1
+        self._update_all()
+
+    def _update_all(self) -> None:
+        """Update every parameter; by default one `_update` call per parameter.
+        `Adam` overrides this to work on all its parameters at once."""
         for index, param in enumerate(self.params):
             self._update(param, self.state[index])
 
