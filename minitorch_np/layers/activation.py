@@ -23,7 +23,7 @@ class _Elementwise(Layer):
         self._cache: np.ndarray | None = None
 
     def _checked_input(self, x: np.ndarray) -> np.ndarray:
-        if not (isinstance(x, np.ndarray) and np.issubdtype(x.dtype, np.floating)):
+        if not (isinstance(x, np.ndarray) and x.dtype.kind == "f"):  # np.floating
             check_float_array(repr(self), "input", x)
         return x
 
