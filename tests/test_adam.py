@@ -316,3 +316,16 @@ def test_a_parameter_cast_after_the_first_step_keeps_its_moments():
     state = optimizer.state[0]
     assert state["exp_avg"].dtype == np.float64 and param.dtype == np.float64
     np.testing.assert_allclose(state["exp_avg"], 0.9 * m_before + 0.1 * 2.0, rtol=1e-6)
+
+
+def test_a_state_buffer_of_the_wrong_shape_put_in_by_hand_raises():
+    param = Parameter(np.ones((2, 3)))
+    optimizer = Adam([param])
+    param.grad[...] = 1.0
+    optimizer.step()
+    optimizer.state[0]["exp_avg"] = np.zeros(3)  # would broadcast silently
+    with pytest.raises(
+        ValueError, match=r"'exp_avg' of parameter 0: expected .*\(2, 3\).*got \(3,\)"
+    ):
+        optimizer.step()
+    assert optimizer.step_count == 1  # the failed step does not count

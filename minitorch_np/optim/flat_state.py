@@ -65,9 +65,9 @@ class FlatState:
         for name in names:
             self.flat[name] = np.zeros(size, dtype)
             self.views[name] = views_of(self.flat[name])
-            for view, buffers in zip(self.views[name], initial):
+            for index, view, buffers in zip(self.indices, self.views[name], initial):
                 if name in buffers:
-                    view[...] = buffers[name]
+                    _copy_buffer(view, buffers[name], name, index)
         self.scratch = np.empty(size, dtype)
         self.scratch_views = views_of(self.scratch)
         # What is_current compares against, in its order.
@@ -86,6 +86,19 @@ class FlatState:
             state[index].get(name) for name in self.views for index in self.indices
         ]
         return all(map(operator.is_, current, self._expected))
+
+
+def _copy_buffer(view: np.ndarray, buffer: object, name: str, index: int) -> None:
+    """Copy an existing buffer into its view; a buffer of another shape (put
+    into ``optimizer.state`` by hand) raises instead of broadcasting."""
+    shape = getattr(buffer, "shape", None)
+    if shape != view.shape:
+        raise ValueError(
+            f"optimizer state {name!r} of parameter {index}: expected an array of "
+            f"shape {view.shape} (the parameter's), got "
+            f"{type(buffer).__name__ if shape is None else shape}"
+        )
+    view[...] = buffer
 
 
 def pack_state(

@@ -56,7 +56,11 @@ class Optimizer:
             self._check_hyperparameters()
             self._checked = current
         self.step_count += 1
-        self._update_all()
+        try:
+            self._update_all()
+        except Exception:
+            self.step_count -= 1  # a step that raised before updating does not count
+            raise
 
     def _update_all(self) -> None:
         """Update every parameter; by default one `_update` call per parameter.
