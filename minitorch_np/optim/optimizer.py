@@ -7,7 +7,9 @@ in ``self.state[i]``, a dict of arrays aligned with ``self.params[i]``.
 Updates are written as chains of in-place numpy operations on the parameter,
 its gradient, the state arrays and one work array per parameter (kept between
 steps, not part of the state): a step allocates no array (but g + wd * w
-when weight decay is on).
+when weight decay is on). `Adam` keeps its state and work array for all
+parameters in flat arrays instead (`minitorch_np.optim.flat_state`), and
+``self.state[i]`` holds views of them.
 
 ``state_dict()`` is JSON-friendly scalars plus numpy arrays (no pickle needed):
 ``{"type": ..., "hyperparameters": {...}, "step_count": int,
