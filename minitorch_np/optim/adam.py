@@ -112,8 +112,8 @@ class Adam(Optimizer):
         that involve only them are one numpy call each, and only the 3 passes
         that read a gradient or write a parameter go parameter by parameter.
         For the 784-256-256-10 MLP that is 27 calls instead of 72 per step:
-        alone, 0.49 -> 0.43 ms per step; in batch-256 training epochs, 0.89x
-        the time of the per-parameter loop (docs/benchmarks.md).
+        alone, 0.49 -> 0.43 ms per step; within batch-256 training epochs, the
+        optimizer's time 0.89x that of the per-parameter loop (docs/benchmarks.md).
         """
         m, v, s = group.flat["exp_avg"], group.flat["exp_avg_sq"], group.scratch
         one_minus_beta1, beta2, one_minus_beta2, step_size, eps_hat = self._constants(
