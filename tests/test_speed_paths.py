@@ -368,10 +368,27 @@ def test_benchmark_ratios_are_paired_per_repeat():
     rows = bench.rows([config], times, n_samples=6)
     step = next(row for row in rows if row["implementation"] == bench.STEP_LOOP)
     assert step["ratio_to_floor"] == pytest.approx(2.0)
+    assert step["ratio_to_floor_per_repeat"] == pytest.approx([2.0, 2.0, 2.4])
     assert step["ratio_to_torch_loader"] is None  # no PyTorch rows
     assert step["ratio_to_torch_tuned"] is None
+    assert step["ratio_to_torch_tuned_per_repeat"] == []
     assert step["seconds_per_epoch"] == pytest.approx(1.2)
     assert step["samples_per_second"] == pytest.approx(5.0)
+
+
+def test_benchmark_target_check_counts_the_repeats_within_the_bound(capsys):
+    bench = load_benchmark()
+    config = bench.Config("mlp-b256-adam", (4, 3, 2), 2, "adam")
+    times = {
+        ("mlp-b256-adam", bench.STEP_LOOP): [1.5, 1.7, 1.55],
+        ("mlp-b256-adam", bench.FLOOR): [1.0, 1.0, 1.0],
+    }
+    bench.print_targets(bench.rows([config], times, n_samples=6))
+    line = next(
+        line for line in capsys.readouterr().out.splitlines() if "floor" in line
+    )
+    assert "1.55 x matmul floor" in line and "ok" in line
+    assert "per repeat 1.50-1.70, 2 of 3 within" in line
 
 
 def test_benchmark_torch_loops_train_when_torch_is_installed():
