@@ -54,6 +54,7 @@ from minitorch_np.optim import (
     RMSprop,
     StepLR,
 )
+from minitorch_np.parallel import get_num_threads, set_num_threads
 from minitorch_np.parameter import Parameter
 from minitorch_np.plot import plot_history
 from minitorch_np.training import (
@@ -121,4 +122,6 @@ __all__ = [
     "read_idx",
     "save_checkpoint",
     "write_idx",
+    "get_num_threads",
+    "set_num_threads",
 ]

@@ -1,16 +1,21 @@
 """`summary`: a Keras-style table of a model's layers, output shapes and
-parameter counts (``model.summary(input_shape)`` calls it)."""
+parameter counts (``model.summary(input_shape)`` calls it).
+
+It only calls the layers' methods, so it imports no layer module at run time
+(``Layer.summary`` imports this one).
+"""
 
 from __future__ import annotations
 
 import copy
 import numbers
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from minitorch_np.layers.layer import Layer
-from minitorch_np.layers.sequential import Sequential
+if TYPE_CHECKING:  # annotations only
+    from minitorch_np.layers.layer import Layer
 
 _HEADERS = ("Layer (type)", "Output Shape", "Param #")
 _PROBE_BATCH = 2  # the forward pass runs on a zeros batch of this size
@@ -20,8 +25,8 @@ def summary(model: Layer, input_shape: int | Sequence[int]) -> str:
     """Return a table with one row per layer: name (type), output shape and
     number of parameters, then the totals.
 
-    The rows are the children of a `Sequential` (in order), or the model
-    itself for any other layer. Output shapes come from a forward pass of a
+    The rows are those of ``model.summary_rows()``: the children of a
+    `Sequential` (in order), or the model itself for any other layer. Output shapes come from a forward pass of a
     zeros batch, in evaluation mode, through a deep copy of the model: the
     model's caches, running statistics and random generators are untouched.
     The batch axis is shown as ``None`` (any size), as in Keras.
@@ -42,7 +47,7 @@ def summary(model: Layer, input_shape: int | Sequence[int]) -> str:
     probe = copy.deepcopy(model).eval()
     x = np.zeros((_PROBE_BATCH, *shape), dtype=_model_dtype(model))
     rows = []
-    for name, layer in _named_rows(probe):
+    for name, layer in probe.summary_rows():
         try:
             x = layer.forward(x)
         except Exception as error:
@@ -56,12 +61,6 @@ def summary(model: Layer, input_shape: int | Sequence[int]) -> str:
     trainable = model.num_parameters()
     non_trainable = _count_buffers(model)
     return _format_table(type(model).__name__, rows, trainable, non_trainable)
-
-
-def _named_rows(model: Layer) -> list[tuple[str, Layer]]:
-    if isinstance(model, Sequential):
-        return list(model.named_children())
-    return [(type(model).__name__.lower(), model)]
 
 
 def _batch_shape(x: np.ndarray) -> str:

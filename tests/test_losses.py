@@ -8,7 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from minitorch_np.functional import log_softmax, logsumexp, softmax
@@ -250,3 +250,16 @@ def test_mse_keeps_float32_and_checks_its_inputs():
     ):
         MSELoss().backward()
     assert repr(MSELoss("sum")) == "MSELoss(reduction='sum')"
+
+
+@settings(max_examples=25)
+@given(n=st.integers(1, 9), k=st.integers(1, 12), seed=st.integers(0, 2**32 - 1))
+def test_cross_entropy_gradient_is_a_fresh_array_each_time(n, k, seed):
+    rng = np.random.default_rng(seed)
+    loss_fn = SoftmaxCrossEntropy()
+    loss_fn(rng.standard_normal((n, k)).astype(np.float32), rng.integers(0, k, n))
+    first = loss_fn.backward()
+    kept = first.copy()
+    first[...] = 123.0
+    np.testing.assert_array_equal(loss_fn.backward(), kept)
+    assert first.shape == (n, k)

@@ -188,8 +188,8 @@ def test_evaluate_and_predict_batching_does_not_change_results():
     assert small["acc"] == large["acc"]
     assert small["loss"] == pytest.approx(large["loss"], rel=1e-6)
     np.testing.assert_allclose(
-        trainer.predict(x, batch_size=7), model.forward(x), rtol=1e-6
-    )
+        trainer.predict(x, batch_size=7), model.forward(x), rtol=1e-5, atol=1e-6
+    )  # float32: a product over 7 rows may round differently from one over 103
     assert trainer.predict(x, batch_size=7).shape == (103, N_CLASSES)
 
 

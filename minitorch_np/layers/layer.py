@@ -27,6 +27,7 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from minitorch_np.parameter import Parameter
+from minitorch_np.summary import summary
 
 
 class Layer:
@@ -99,8 +100,7 @@ class Layer:
         Call it instead of ``backward`` when nothing needs the gradient of this
         layer's input, as for a model fed with data: `Trainer` does. For the
         first `Linear` of an MLP it saves the product G @ W, as large as its
-        forward product: for 784-256-256-10 a quarter of a step's matrix-product
-        work (103 of 413 MFLOP at batch 256).
+        forward product.
 
         The default: nothing when the layer (with its sub-layers) has no
         parameters, else ``backward(grad_output)`` with dL/dx dropped. Override
@@ -145,9 +145,12 @@ class Layer:
         """A Keras-style table of layers, output shapes and parameter counts for
         one-sample shape ``input_shape`` (no batch axis), e.g.
         ``print(model.summary((784,)))``. See `minitorch_np.summary.summary`."""
-        from minitorch_np.summary import summary  # lazy: summary imports this module
-
         return summary(self, input_shape)
+
+    def summary_rows(self) -> list[tuple[str, Layer]]:
+        """The rows of `summary`, as ``(name, layer)`` pairs run in turn on the
+        probe batch: the layer itself; `Sequential` returns its children."""
+        return [(type(self).__name__.lower(), self)]
 
     def zero_grad(self) -> None:
         """Reset every parameter gradient to zero, in place."""

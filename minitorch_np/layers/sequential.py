@@ -73,6 +73,10 @@ class Sequential(Layer):
         except Exception as error:
             _reraise_with_location(error, first, self.layers[first], "accumulate_grad")
 
+    def summary_rows(self) -> list[tuple[str, Layer]]:
+        """One row per child, in order (see `Layer.summary`)."""
+        return list(self.named_children())
+
     def __len__(self) -> int:
         return len(self.layers)
 

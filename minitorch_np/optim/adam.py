@@ -4,15 +4,13 @@ decoupled weight decay."""
 from __future__ import annotations
 
 import math
-import numbers
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from minitorch_np._validation import check_number
-from minitorch_np.optim.flat_state import FlatState, pack_state
-from minitorch_np.optim.optimizer import Optimizer
+from minitorch_np.optim.hyperparameters import Interval, Pair
+from minitorch_np.optim.optimizer import Constants, Optimizer
 from minitorch_np.parameter import Parameter
 
 
@@ -30,6 +28,11 @@ class Adam(Optimizer):
 
     The bias correction undoes the zero start of m and v: at t = 1,
     m_hat = g and v_hat = g^2, so every weight moves by about lr * sign(g).
+    In the code the two corrections are folded into two numbers per step
+    (numerator and denominator multiplied by sqrt(1 - b2^t))::
+
+        w <- w - step_size * m / (sqrt(v) + eps_hat),
+        step_size = lr * sqrt(1 - b2^t) / (1 - b1^t),  eps_hat = eps * sqrt(1 - b2^t)
 
     Args:
         params: the parameters to update, e.g. ``model.parameters()``.
@@ -39,8 +42,17 @@ class Adam(Optimizer):
         weight_decay: L2 coefficient wd (>= 0), added to the gradient.
     """
 
-    hyperparameter_names = ("lr", "betas", "eps", "weight_decay")
-    _betas: tuple[float, float]
+    hyperparameter_specs = {
+        "lr": Interval(low=0.0),
+        "betas": Pair(Interval(low=0.0, high=1.0, high_inclusive=False)),
+        "eps": Interval(low=0.0, low_inclusive=False),
+        "weight_decay": Interval(low=0.0),
+    }
+    positive_constants = ("eps_hat",)
+    squares_gradient = True
+    betas: tuple[float, float]
+    eps: float
+    weight_decay: float
 
     def __init__(
         self,
@@ -50,117 +62,56 @@ class Adam(Optimizer):
         eps: float = 1e-8,
         weight_decay: float = 0.0,
     ) -> None:
-        super().__init__(params, lr)
-        owner = type(self).__name__
-        self.betas = betas  # type: ignore[assignment]  # see the setter
-        self.eps = check_number(owner, "eps", eps, low=0.0, low_inclusive=False)
-        self.weight_decay = check_number(owner, "weight_decay", weight_decay, low=0.0)
-        self._check_hyperparameters()
-        self._cached_constants: (
-            tuple[tuple[Any, ...], tuple[np.floating, ...]] | None
-        ) = None
-        self._flat_groups: list[FlatState] | None = None  # built at the first step
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
 
-    @property
-    def betas(self) -> tuple[float, float]:
-        return self._betas
+    def state_names(self) -> tuple[str, ...]:
+        return ("exp_avg", "exp_avg_sq")
 
-    @betas.setter
-    def betas(self, value: Sequence[float]) -> None:
-        # A list (e.g. from a JSON round trip of state_dict()) becomes a tuple
-        # again; the range checks are in _check_hyperparameters.
-        if isinstance(value, (list, tuple)):
-            value = tuple(float(b) if isinstance(b, numbers.Real) else b for b in value)
-        self._betas = value  # type: ignore[assignment]
+    def _step_constants(self, dtype: np.dtype) -> Constants:
+        beta1, beta2 = self.betas
+        t = self.step_count
+        correction2 = math.sqrt(1 - beta2**t)
+        scalar = dtype.type
+        return {
+            "one_minus_beta1": scalar(1 - beta1),
+            "beta2": scalar(beta2),
+            "one_minus_beta2": scalar(1 - beta2),
+            "step_size": scalar(self.lr * correction2 / (1 - beta1**t)),
+            "eps_hat": scalar(self.eps * correction2),
+            "weight_decay": scalar(self.weight_decay),
+        }
 
-    def _check_hyperparameters(self) -> None:
-        super()._check_hyperparameters()
-        owner = type(self).__name__
-        if not isinstance(self.betas, tuple) or len(self.betas) != 2:
-            raise ValueError(
-                f"{owner}: expected betas to be a pair (beta1, beta2), got {self.betas!r}"
-            )
-        for index, beta in enumerate(self.betas):
-            check_number(
-                owner, f"betas[{index}]", beta, low=0.0, high=1.0, high_inclusive=False
-            )
-        check_number(owner, "eps", self.eps, low=0.0, low_inclusive=False)
-        check_number(owner, "weight_decay", self.weight_decay, low=0.0)
-
-    def _update_all(self) -> None:
-        if self._flat_groups is None or not all(
-            group.is_current(self.params, self.state) for group in self._flat_groups
-        ):
-            self._flat_groups = pack_state(
-                self.params, self.state, ("exp_avg", "exp_avg_sq")
-            )
-        for group in self._flat_groups:
-            self._adam_step(group, [self._gradient(param) for param in group.params])
-
-    def _gradient(self, param: Parameter) -> np.ndarray:
-        """g = grad + wd * w (a new array only when wd > 0)."""
-        if not self.weight_decay:
-            return param.grad
-        return param.grad + param.dtype.type(self.weight_decay) * param.data
-
-    def _adam_step(self, group: FlatState, grads: list[np.ndarray]) -> None:
-        """Update the moments from ``grads`` and apply the bias-corrected step, in
-        place: 12 passes over the arrays, with one work array ``s``.
-
-        The moments m, v and the work array of all the parameters (of one
-        dtype) are slices of three flat arrays (see `FlatState`): the 9 passes
-        that involve only them are one numpy call each, and only the 3 passes
-        that read a gradient or write a parameter go parameter by parameter.
-        For the 784-256-256-10 MLP that is 27 calls instead of 72 per step:
-        alone, 0.49 -> 0.43 ms per step; within batch-256 training epochs, the
-        optimizer's time 0.89x that of the per-parameter loop (docs/benchmarks.md).
-        """
-        m, v, s = group.flat["exp_avg"], group.flat["exp_avg_sq"], group.scratch
-        one_minus_beta1, beta2, one_minus_beta2, step_size, eps_hat = self._constants(
-            group.dtype
-        )
-        # m <- m + (1 - b1)(g - m) = b1 m + (1 - b1) g
-        for grad, m_part, s_part in zip(
-            grads, group.views["exp_avg"], group.scratch_views
-        ):
-            np.subtract(grad, m_part, out=s_part)
-        s *= one_minus_beta1
+    def _update(
+        self,
+        w: np.ndarray,
+        g: np.ndarray,
+        state: dict[str, np.ndarray],
+        work: Sequence[np.ndarray],
+        c: Constants,
+    ) -> None:
+        g = self._decay(w, g, work[1], c)
+        m, v, s = state["exp_avg"], state["exp_avg_sq"], work[0]
+        np.subtract(g, m, out=s)  # m <- m + (1 - b1)(g - m) = b1 m + (1 - b1) g
+        s *= c["one_minus_beta1"]
         m += s
-        # v <- b2 v + (1 - b2) g^2
-        for grad, s_part in zip(grads, group.scratch_views):
-            np.multiply(grad, grad, out=s_part)
-        s *= one_minus_beta2
-        v *= beta2
+        np.multiply(g, g, out=s)  # v <- b2 v + (1 - b2) g^2
+        s *= c["one_minus_beta2"]
+        v *= c["beta2"]
         v += s
-        # w <- w - step_size * m / (sqrt(v) + eps_hat)
-        np.sqrt(v, out=s)
-        s += eps_hat
+        np.sqrt(v, out=s)  # w <- w - step_size * m / (sqrt(v) + eps_hat)
+        s += c["eps_hat"]
         np.divide(m, s, out=s)
-        s *= step_size
-        for param, s_part in zip(group.params, group.scratch_views):
-            param.data -= s_part
+        s *= c["step_size"]
+        w -= s
 
-    def _constants(self, dtype: np.dtype) -> tuple[np.floating, ...]:
-        """1 - b1, b2, 1 - b2, step_size and eps_hat of this step, in ``dtype``.
-
-        lr * m_hat / (sqrt(v_hat) + eps), with m_hat = m / (1 - b1^t) and
-        v_hat = v / (1 - b2^t), equals step_size * m / (sqrt(v) + eps_hat) with
-        step_size = lr sqrt(1 - b2^t) / (1 - b1^t) and eps_hat = eps sqrt(1 - b2^t)
-        (numerator and denominator multiplied by sqrt(1 - b2^t)): the two
-        bias corrections cost no pass over the arrays. Computed once per step.
-        """
-        key = (self.step_count, dtype, self.lr, self.betas, self.eps)
-        if self._cached_constants is None or self._cached_constants[0] != key:
-            beta1, beta2 = self.betas
-            t = self.step_count
-            correction2 = math.sqrt(1 - beta2**t)
-            scalar = dtype.type
-            values = (
-                scalar(1 - beta1), scalar(beta2), scalar(1 - beta2),
-                scalar(self.lr * correction2 / (1 - beta1**t)), scalar(self.eps * correction2),
-            )  # fmt: skip
-            self._cached_constants = (key, values)
-        return self._cached_constants[1]
+    def _decay(
+        self, w: np.ndarray, g: np.ndarray, out: np.ndarray, c: Constants
+    ) -> np.ndarray:
+        """Coupled L2 decay: the gradient g + wd * w (in ``out`` when wd > 0)."""
+        if not self.weight_decay:
+            return g
+        np.multiply(w, c["weight_decay"], out=out)
+        return np.add(g, out, out=out)
 
 
 class AdamW(Adam):
@@ -191,18 +142,25 @@ class AdamW(Adam):
     ) -> None:
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
 
-    def _check_hyperparameters(self) -> None:
-        super()._check_hyperparameters()
-        if self.lr * self.weight_decay >= 2:
+    def _check_combination(self, values: Mapping[str, Any]) -> None:
+        lr, weight_decay = values["lr"], values["weight_decay"]
+        if lr * weight_decay >= 2:
             raise ValueError(
-                f"AdamW: lr * weight_decay = {self.lr} * {self.weight_decay} = "
-                f"{self.lr * self.weight_decay:g} must be below 2: the decay multiplies "
+                f"AdamW: lr * weight_decay = {lr} * {weight_decay} = "
+                f"{lr * weight_decay:g} must be below 2: the decay multiplies "
                 "the weights by (1 - lr * weight_decay) every step, whose magnitude is "
                 "then >= 1, so they grow without bound; typical weight_decay is 1e-4 to 1e-1"
             )
 
-    def _gradient(self, param: Parameter) -> np.ndarray:
-        """Apply the decoupled decay to ``param.data``; the gradient is ``grad``."""
+    def _step_constants(self, dtype: np.dtype) -> Constants:
+        constants = super()._step_constants(dtype)
+        constants["shrink"] = dtype.type(1 - self.lr * self.weight_decay)
+        return constants
+
+    def _decay(
+        self, w: np.ndarray, g: np.ndarray, out: np.ndarray, c: Constants
+    ) -> np.ndarray:
+        """Decoupled decay: w <- (1 - lr * wd) w; the gradient stays g."""
         if self.weight_decay:
-            param.data *= param.dtype.type(1 - self.lr * self.weight_decay)
-        return param.grad
+            w *= c["shrink"]
+        return g

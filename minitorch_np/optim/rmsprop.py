@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from minitorch_np._validation import check_number
-from minitorch_np.optim.optimizer import Optimizer
+from minitorch_np.optim.hyperparameters import Interval
+from minitorch_np.optim.optimizer import Constants, Optimizer
 from minitorch_np.parameter import Parameter
 
 
@@ -30,11 +30,23 @@ class RMSprop(Optimizer):
         lr: step size (>= 0).
         alpha: decay rate of the squared-gradient average, in [0, 1).
         eps: added to sqrt(v) so the denominator is never zero (> 0).
-        momentum: momentum factor, in [0, 1); 0 disables the buffer.
+        momentum: momentum factor, in [0, 1); 0 keeps no buffer.
         weight_decay: L2 coefficient wd (>= 0), added to the gradient.
     """
 
-    hyperparameter_names = ("lr", "alpha", "eps", "momentum", "weight_decay")
+    hyperparameter_specs = {
+        "lr": Interval(low=0.0),
+        "alpha": Interval(low=0.0, high=1.0, high_inclusive=False),
+        "eps": Interval(low=0.0, low_inclusive=False),
+        "momentum": Interval(low=0.0, high=1.0, high_inclusive=False),
+        "weight_decay": Interval(low=0.0),
+    }
+    positive_constants = ("eps",)
+    squares_gradient = True
+    alpha: float
+    eps: float
+    momentum: float
+    weight_decay: float
 
     def __init__(
         self,
@@ -45,58 +57,52 @@ class RMSprop(Optimizer):
         momentum: float = 0.0,
         weight_decay: float = 0.0,
     ) -> None:
-        super().__init__(params, lr)
-        self.alpha = check_number(
-            "RMSprop", "alpha", alpha, low=0.0, high=1.0, high_inclusive=False
+        super().__init__(
+            params,
+            lr=lr,
+            alpha=alpha,
+            eps=eps,
+            momentum=momentum,
+            weight_decay=weight_decay,
         )
-        self.eps = check_number("RMSprop", "eps", eps, low=0.0, low_inclusive=False)
-        self.momentum = check_number(
-            "RMSprop", "momentum", momentum, low=0.0, high=1.0, high_inclusive=False
-        )
-        self.weight_decay = check_number(
-            "RMSprop", "weight_decay", weight_decay, low=0.0
-        )
-        self._check_hyperparameters()
 
-    def _check_hyperparameters(self) -> None:
-        super()._check_hyperparameters()
-        check_number(
-            "RMSprop", "alpha", self.alpha, low=0.0, high=1.0, high_inclusive=False
-        )
-        check_number("RMSprop", "eps", self.eps, low=0.0, low_inclusive=False)
-        check_number(
-            "RMSprop",
-            "momentum",
-            self.momentum,
-            low=0.0,
-            high=1.0,
-            high_inclusive=False,
-        )
-        check_number("RMSprop", "weight_decay", self.weight_decay, low=0.0)
+    def state_names(self) -> tuple[str, ...]:
+        return ("square_avg", "momentum_buffer") if self.momentum else ("square_avg",)
 
-    def _update(self, param: Parameter, state: dict[str, np.ndarray]) -> None:
-        scalar = param.dtype.type
-        grad = param.grad
-        if self.weight_decay:
-            grad = grad + scalar(self.weight_decay) * param.data
-        if "square_avg" not in state:
-            state["square_avg"] = np.zeros_like(param.data)
-        square_avg, scratch = state["square_avg"], self._scratch_for(param)
+    def _step_constants(self, dtype: np.dtype) -> Constants:
+        scalar = dtype.type
+        return {
+            "lr": scalar(self.lr),
+            "alpha": scalar(self.alpha),
+            "one_minus_alpha": scalar(1 - self.alpha),
+            "eps": scalar(self.eps),
+            "momentum": scalar(self.momentum),
+            "weight_decay": scalar(self.weight_decay),
+        }
 
-        np.square(grad, out=scratch)  # v <- alpha v + (1 - alpha) g^2
-        scratch *= scalar(1 - self.alpha)
-        square_avg *= scalar(self.alpha)
-        square_avg += scratch
-        np.sqrt(square_avg, out=scratch)  # d = g / (sqrt(v) + eps)
-        scratch += scalar(self.eps)
-        np.divide(grad, scratch, out=scratch)
-        if self.momentum:
-            if "momentum_buffer" not in state:
-                state["momentum_buffer"] = np.zeros_like(param.data)
-            buffer = state["momentum_buffer"]
-            buffer *= scalar(self.momentum)  # b <- momentum b + d;  w <- w - lr b
-            buffer += scratch
-            np.multiply(buffer, scalar(self.lr), out=scratch)
-        else:
-            scratch *= scalar(self.lr)  # w <- w - lr d
-        param.data -= scratch
+    def _update(
+        self,
+        w: np.ndarray,
+        g: np.ndarray,
+        state: dict[str, np.ndarray],
+        work: Sequence[np.ndarray],
+        c: Constants,
+    ) -> None:
+        if self.weight_decay:  # g <- g + wd * w
+            g = np.add(g, np.multiply(w, c["weight_decay"], out=work[1]), out=work[1])
+        v, d = state["square_avg"], work[0]
+        np.square(g, out=d)  # v <- alpha v + (1 - alpha) g^2
+        d *= c["one_minus_alpha"]
+        v *= c["alpha"]
+        v += d
+        np.sqrt(v, out=d)  # d = g / (sqrt(v) + eps)
+        d += c["eps"]
+        np.divide(g, d, out=d)
+        if self.momentum:  # b <- momentum b + d;  w <- w - lr b
+            b = state["momentum_buffer"]
+            b *= c["momentum"]
+            b += d
+            np.multiply(b, c["lr"], out=d)
+        else:  # w <- w - lr d
+            d *= c["lr"]
+        w -= d

@@ -3,12 +3,13 @@ L2 weight decay."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
-from minitorch_np._validation import check_number
-from minitorch_np.optim.optimizer import Optimizer
+from minitorch_np.optim.hyperparameters import Flag, Interval
+from minitorch_np.optim.optimizer import Constants, Optimizer
 from minitorch_np.parameter import Parameter
 
 
@@ -19,7 +20,7 @@ class SGD(Optimizer):
     added here by the optimizer, never by the layers or the loss)::
 
         plain:     w <- w - lr * g
-        momentum:  v <- momentum * v + g;   w <- w - lr * v
+        momentum:  v <- momentum * v + g;   w <- w - lr * v      (state "momentum_buffer")
         nesterov:  v <- momentum * v + g;   w <- w - lr * (g + momentum * v)
 
     Divergence guard: on its own, the decay term multiplies w by (1 - lr*wd)
@@ -29,9 +30,24 @@ class SGD(Optimizer):
     Settings at or past the bound raise ValueError, at construction and again
     at every ``step()`` (so a scheduler that raises ``lr`` past the bound is
     stopped before the first diverging update).
+
+    Args:
+        params: the parameters to update, e.g. ``model.parameters()``.
+        lr: step size (>= 0).
+        momentum: momentum factor, in [0, 1); 0 keeps no buffer.
+        nesterov: use Nesterov momentum (needs momentum > 0).
+        weight_decay: L2 coefficient wd (>= 0), added to the gradient.
     """
 
-    hyperparameter_names = ("lr", "momentum", "nesterov", "weight_decay")
+    hyperparameter_specs = {
+        "lr": Interval(low=0.0),
+        "momentum": Interval(low=0.0, high=1.0, high_inclusive=False),
+        "nesterov": Flag(),
+        "weight_decay": Interval(low=0.0),
+    }
+    momentum: float
+    nesterov: bool
+    weight_decay: float
 
     def __init__(
         self,
@@ -41,46 +57,56 @@ class SGD(Optimizer):
         nesterov: bool = False,
         weight_decay: float = 0.0,
     ) -> None:
-        super().__init__(params, lr)
-        self.momentum = check_number(
-            "SGD", "momentum", momentum, low=0.0, high=1.0, high_inclusive=False
+        super().__init__(
+            params,
+            lr=lr,
+            momentum=momentum,
+            nesterov=nesterov,
+            weight_decay=weight_decay,
         )
-        self.weight_decay = check_number("SGD", "weight_decay", weight_decay, low=0.0)
-        self.nesterov = bool(nesterov)
-        self._check_hyperparameters()
 
-    def _check_hyperparameters(self) -> None:
-        super()._check_hyperparameters()
-        check_number(
-            "SGD", "momentum", self.momentum, low=0.0, high=1.0, high_inclusive=False
-        )
-        check_number("SGD", "weight_decay", self.weight_decay, low=0.0)
-        if self.nesterov and self.momentum == 0:
+    def _check_combination(self, values: Mapping[str, Any]) -> None:
+        if values["nesterov"] and values["momentum"] == 0:
             raise ValueError("SGD: nesterov=True needs momentum > 0, got momentum=0")
-        check_decay_stability(self.lr, self.weight_decay, self.momentum, self.nesterov)
+        check_decay_stability(
+            values["lr"], values["weight_decay"], values["momentum"], values["nesterov"]
+        )
 
-    def _update(self, param: Parameter, state: dict[str, np.ndarray]) -> None:
-        grad = param.grad
-        if self.weight_decay:
-            grad = grad + param.data * param.dtype.type(self.weight_decay)
-        scalar = param.dtype.type
-        lr, scratch = scalar(self.lr), self._scratch_for(param)
-        if self.momentum:
-            if "momentum_buffer" not in state:
-                state["momentum_buffer"] = np.zeros_like(param.data)
-            velocity = state["momentum_buffer"]
-            momentum = scalar(self.momentum)
-            velocity *= momentum
-            velocity += grad
-            if self.nesterov:  # the step direction g + momentum * v
-                np.multiply(velocity, momentum, out=scratch)
-                scratch += grad
-                scratch *= lr
-            else:
-                np.multiply(velocity, lr, out=scratch)
+    def state_names(self) -> tuple[str, ...]:
+        return ("momentum_buffer",) if self.momentum else ()
+
+    def _step_constants(self, dtype: np.dtype) -> Constants:
+        scalar = dtype.type
+        return {
+            "lr": scalar(self.lr),
+            "momentum": scalar(self.momentum),
+            "weight_decay": scalar(self.weight_decay),
+        }
+
+    def _update(
+        self,
+        w: np.ndarray,
+        g: np.ndarray,
+        state: dict[str, np.ndarray],
+        work: Sequence[np.ndarray],
+        c: Constants,
+    ) -> None:
+        step = work[0]
+        if self.weight_decay:  # g <- g + wd * w
+            g = np.add(g, np.multiply(w, c["weight_decay"], out=work[1]), out=work[1])
+        if not self.momentum:
+            np.multiply(g, c["lr"], out=step)  # w <- w - lr * g
         else:
-            np.multiply(grad, lr, out=scratch)
-        param.data -= scratch
+            v = state["momentum_buffer"]
+            v *= c["momentum"]  # v <- momentum * v + g
+            v += g
+            if self.nesterov:  # w <- w - lr * (g + momentum * v)
+                np.multiply(v, c["momentum"], out=step)
+                step += g
+                step *= c["lr"]
+            else:  # w <- w - lr * v
+                np.multiply(v, c["lr"], out=step)
+        w -= step
 
 
 def decay_stability_bound(momentum: float, nesterov: bool) -> float:

@@ -1,0 +1,144 @@
+"""The library's own worker threads, and element-wise work in cache-sized blocks.
+
+An element-wise update such as Adam's makes about a dozen passes over arrays
+as large as the model. Written as whole-array numpy calls, each pass streams
+every array from memory and back. `for_each_block` instead runs the whole
+update on one block of ``block_elements(dtype)`` elements (256 KiB per array)
+at a time, so that the block's arrays stay in the core's cache between the
+passes, and hands contiguous runs of blocks to worker threads when the arrays
+are large enough to pay for a thread (numpy releases the GIL inside its
+element-wise loops). The arithmetic is the same for every element whatever
+the blocking or the threads, so the results are bit for bit those of the
+whole-array calls.
+
+Threads: `set_num_threads` is the one setting. By default the library uses
+as many threads as the process may run on (``os.sched_getaffinity``), or
+``OMP_NUM_THREADS`` when that is set. numpy's BLAS has its own threads, set
+by the BLAS's environment variables (see docs/benchmarks.md, "Threads").
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from minitorch_np._validation import check_int
+
+#: Bytes of one array's block: the arrays of one block fit in a core's L2 cache.
+BLOCK_BYTES = 1 << 18
+#: Below this many elements per thread, a thread costs more than it saves.
+MIN_ELEMENTS_PER_THREAD = 1 << 20
+
+_num_threads: int | None = None
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+_work_arrays: dict[tuple[np.dtype, int, int], np.ndarray] = {}
+
+#: ``update(start, stop, work)``: process elements [start, stop) of the caller's
+#: arrays, with ``work`` a list of scratch arrays of ``stop - start`` elements.
+BlockUpdate = Callable[[int, int, Sequence[np.ndarray]], None]
+
+
+def available_cores() -> int:
+    """The number of cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def default_num_threads() -> int:
+    """``OMP_NUM_THREADS`` when it is set to a positive integer, else
+    `available_cores`."""
+    value = os.environ.get("OMP_NUM_THREADS", "").strip()
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    return available_cores()
+
+
+def get_num_threads() -> int:
+    """The number of threads the library's own element-wise work may use."""
+    return default_num_threads() if _num_threads is None else _num_threads
+
+
+def set_num_threads(threads: int | None) -> None:
+    """Use ``threads`` threads (>= 1) for the library's own element-wise work;
+    ``None`` goes back to the default (see `default_num_threads`). numpy's BLAS
+    threads are set separately (``OPENBLAS_NUM_THREADS`` before numpy loads)."""
+    global _num_threads, _pool
+    if threads is not None:
+        threads = check_int("set_num_threads", "threads", threads, low=1)
+    with _pool_lock:
+        _num_threads = threads
+        if _pool is not None:
+            _pool.shutdown(wait=True)
+            _pool = None
+
+
+def block_elements(dtype: np.dtype) -> int:
+    """Elements per block for arrays of ``dtype``."""
+    return BLOCK_BYTES // np.dtype(dtype).itemsize
+
+
+def for_each_block(
+    size: int, dtype: np.dtype, n_work: int, update: BlockUpdate
+) -> None:
+    """Call ``update(start, stop, work)`` for consecutive blocks covering
+    ``[0, size)``, spread over up to `get_num_threads` threads in contiguous
+    runs of blocks; each thread has its own ``n_work`` scratch arrays."""
+    block = block_elements(dtype)
+    runs = max(1, min(get_num_threads(), size // MIN_ELEMENTS_PER_THREAD))
+    # Run boundaries on block boundaries: run r covers [bounds[r], bounds[r + 1]).
+    blocks = -(-size // block)
+    bounds = [min(size, (blocks * r // runs) * block) for r in range(runs + 1)]
+    if runs == 1:
+        _run(0, size, block, dtype, n_work, update)
+        return
+    pool = _thread_pool()
+    futures = [
+        pool.submit(_run, bounds[r], bounds[r + 1], block, dtype, n_work, update)
+        for r in range(1, runs)
+    ]
+    try:
+        _run(bounds[0], bounds[1], block, dtype, n_work, update)
+    finally:
+        for future in futures:
+            future.result()
+
+
+def _run(
+    start: int,
+    stop: int,
+    block: int,
+    dtype: np.dtype,
+    n_work: int,
+    update: BlockUpdate,
+) -> None:
+    work = [_work_array(dtype, k, block) for k in range(n_work)]
+    for first in range(start, stop, block):
+        last = min(first + block, stop)
+        update(first, last, [array[: last - first] for array in work])
+
+
+def _work_array(dtype: np.dtype, index: int, block: int) -> np.ndarray:
+    """Scratch array ``index`` of the calling thread, kept between calls."""
+    key = (np.dtype(dtype), threading.get_ident(), index)
+    array = _work_arrays.get(key)
+    if array is None or len(array) < block:
+        array = _work_arrays[key] = np.empty(block, dtype)
+    return array
+
+
+def _thread_pool() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(
+                max_workers=max(1, get_num_threads() - 1),
+                thread_name_prefix="minitorch_np",
+            )
+        return _pool
