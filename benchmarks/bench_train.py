@@ -3,12 +3,18 @@
     python benchmarks/bench_train.py                 # every configuration, 5 timed epochs each
     python benchmarks/bench_train.py --repeats 9 --threads 1 --only mlp-b256-adam
     python benchmarks/bench_train.py --no-torch --json results.jsonl
+    python benchmarks/bench_train.py --wide --samples 20000   # also 784-1024-1024-10, 784-2048-2048-10
+    python benchmarks/bench_train.py --scaling --samples 20000  # s/epoch against the hidden width
 
-Configurations (float32, the 60000 MNIST training images per epoch, reshuffled
-every epoch): softmax regression 784-10 with SGD + momentum at batch 256, and the
-784-256-256-10 ReLU MLP at batches 128 and 256 with SGD + Nesterov momentum and
-with Adam (the hyperparameters of examples/softmax_mnist.py and
-examples/mlp_mnist.py; they do not change the time).
+Configurations (float32, the 60000 MNIST training images per epoch or the first
+``--samples``, reshuffled every epoch): softmax regression 784-10 with SGD +
+momentum at batch 256, and the 784-256-256-10 ReLU MLP at batches 128 and 256
+with SGD + Nesterov momentum and with Adam (the hyperparameters of
+examples/softmax_mnist.py and examples/mlp_mnist.py; they do not change the
+time). ``--wide`` adds the 784-1024-1024-10 and 784-2048-2048-10 MLPs at batch
+256 with both optimizers; ``--scaling`` times the 784-H-H-10 MLP with Adam over
+a range of hidden widths H (step loop, floor and PyTorch tuned only) and
+prints s/epoch and the two ratios against H.
 
 Implementations, timed in the same process, one epoch each in turn
 (step loop, Trainer.fit, floor, PyTorch, step loop, ...), so a change of load
@@ -69,8 +75,7 @@ if __name__ == "__main__":
 import argparse  # noqa: E402
 import json  # noqa: E402
 import time  # noqa: E402
-from collections.abc import Callable, Iterator  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -81,42 +86,21 @@ from _common import (  # noqa: E402
     load_mnist_train,
     median,
 )
-
-from minitorch_np.data import DataLoader  # noqa: E402
-from minitorch_np.layers import Layer, Linear, ReLU, Sequential  # noqa: E402
-from minitorch_np.losses import SoftmaxCrossEntropy  # noqa: E402
-from minitorch_np.optim import SGD, Adam, Optimizer  # noqa: E402
-from minitorch_np.training import Trainer  # noqa: E402
+from _train_impls import (  # noqa: E402
+    Config,
+    MatmulFloor,
+    StepLoop,
+    TorchLoop,
+    TrainerEpoch,
+    torch_available,
+)
 
 STEP_LOOP, TRAINER, FLOOR = "step loop", "Trainer.fit", "matmul floor"
 #: PyTorch as its users write it (torch.utils.data.DataLoader over a TensorDataset)
 #: and PyTorch hand-tuned (batches gathered with index_select, no DataLoader).
 TORCH_LOADER, TORCH_TUNED = "PyTorch loader", "PyTorch tuned"
 TORCH_IMPLEMENTATIONS = (TORCH_LOADER, TORCH_TUNED)
-
-
-@dataclass(frozen=True)
-class Config:
-    """One benchmarked training setup."""
-
-    name: str
-    sizes: tuple[
-        int, ...
-    ]  # layer widths, input first: (784, 10) or (784, 256, 256, 10)
-    batch_size: int
-    optimizer: str  # "sgd" (with momentum) or "adam"
-
-    @property
-    def is_mlp(self) -> bool:
-        return len(self.sizes) > 2
-
-    def matmul_flops_per_sample(self) -> int:
-        """Forward x W^T and weight gradient G^T x for every layer, input
-        gradient G W for all but the first: 2 * in * out FLOPs each."""
-        layers = list(zip(self.sizes[:-1], self.sizes[1:]))
-        products = [2 * 2 * n_in * n_out for n_in, n_out in layers]
-        products += [2 * n_in * n_out for n_in, n_out in layers[1:]]
-        return sum(products)
+IMPLEMENTATIONS = (STEP_LOOP, TRAINER, FLOOR, *TORCH_IMPLEMENTATIONS)
 
 
 CONFIGS = [
@@ -125,10 +109,17 @@ CONFIGS = [
     Config("mlp-b128-adam", (784, 256, 256, 10), 128, "adam"),
     Config("mlp-b256-sgd", (784, 256, 256, 10), 256, "sgd"),
     Config("mlp-b256-adam", (784, 256, 256, 10), 256, "adam"),
+    Config("mlp1024-b256-sgd", (784, 1024, 1024, 10), 256, "sgd"),
+    Config("mlp1024-b256-adam", (784, 1024, 1024, 10), 256, "adam"),
+    Config("mlp2048-b256-sgd", (784, 2048, 2048, 10), 256, "sgd"),
+    Config("mlp2048-b256-adam", (784, 2048, 2048, 10), 256, "adam"),
 ]
+#: The default run: the report's sizes (the wide ones take minutes: --only or --wide).
+DEFAULT_CONFIGS = [config.name for config in CONFIGS if max(config.sizes) <= 256]
+#: --scaling: the 784-H-H-10 MLP, batch 256, Adam, over these hidden widths H.
+SCALING_WIDTHS = (128, 256, 512, 1024, 2048)
 
-#: The issue's acceptance bounds: (configuration, against, largest ratio). The
-#: PyTorch bounds are checked against both PyTorch loops.
+#: Acceptance bounds of the speed issues: (configuration, against, largest ratio).
 TARGETS = [
     ("mlp-b256-adam", FLOOR, 1.6),
     ("mlp-b256-adam", TORCH_LOADER, 0.7),
@@ -137,6 +128,14 @@ TARGETS = [
     ("softmax-b256-sgd", FLOOR, 4.0),
     ("softmax-b256-sgd", TORCH_LOADER, 0.5),
     ("softmax-b256-sgd", TORCH_TUNED, 0.5),
+    ("mlp1024-b256-adam", FLOOR, 1.4),
+    ("mlp1024-b256-adam", TORCH_TUNED, 1.2),
+    ("mlp1024-b256-sgd", FLOOR, 1.4),
+    ("mlp1024-b256-sgd", TORCH_TUNED, 1.2),
+    ("mlp2048-b256-adam", FLOOR, 1.4),
+    ("mlp2048-b256-adam", TORCH_TUNED, 1.2),
+    ("mlp2048-b256-sgd", FLOOR, 1.4),
+    ("mlp2048-b256-sgd", TORCH_TUNED, 1.2),
 ]
 
 #: The JSON/table key of the ratio to each reference implementation.
@@ -145,172 +144,6 @@ RATIO_KEYS = {
     TORCH_LOADER: "ratio_to_torch_loader",
     TORCH_TUNED: "ratio_to_torch_tuned",
 }
-
-
-# ---------------------------------------------------------------------- minitorch_np
-def build_model(config: Config, rng: np.random.Generator) -> Sequential:
-    if not config.is_mlp:
-        return Sequential(Linear(784, 10, init="zeros"))  # as examples/softmax_mnist.py
-    layers: list[Layer] = []
-    widths = config.sizes
-    for index, (n_in, n_out) in enumerate(zip(widths[:-1], widths[1:])):
-        layers.append(Linear(n_in, n_out, rng=rng))
-        if index < len(widths) - 2:
-            layers.append(ReLU())
-    return Sequential(*layers)
-
-
-def build_optimizer(config: Config, model: Layer) -> Optimizer:
-    if config.optimizer == "adam":
-        return Adam(model.parameters(), lr=1e-3)
-    if config.is_mlp:
-        return SGD(model.parameters(), lr=0.05, momentum=0.9, nesterov=True)
-    return SGD(model.parameters(), lr=0.1, momentum=0.9)
-
-
-class StepLoop:
-    """The five calls of a training step, over one shuffled epoch."""
-
-    def __init__(self, config: Config, x: np.ndarray, y: np.ndarray, seed: int) -> None:
-        self.model = build_model(config, np.random.default_rng(seed))
-        self.optimizer = build_optimizer(config, self.model)
-        self.loss_fn = SoftmaxCrossEntropy()
-        self.loader = DataLoader(x, y, batch_size=config.batch_size, rng=seed)
-
-    def epoch(self) -> None:
-        for xb, yb in self.loader:
-            self.optimizer.zero_grad()
-            outputs = self.model(xb)
-            self.loss_fn(outputs, yb)
-            self.model.accumulate_grad(self.loss_fn.backward())
-            self.optimizer.step()
-
-
-class TrainerEpoch:
-    """``Trainer.fit`` for one epoch at a time (the model keeps training)."""
-
-    def __init__(self, config: Config, x: np.ndarray, y: np.ndarray, seed: int) -> None:
-        model = build_model(config, np.random.default_rng(seed))
-        self.trainer = Trainer(
-            model, SoftmaxCrossEntropy(), build_optimizer(config, model)
-        )
-        self.loader = DataLoader(x, y, batch_size=config.batch_size, rng=seed)
-
-    def epoch(self) -> None:
-        self.trainer.fit(self.loader, 1, progress=False)
-
-
-# ---------------------------------------------------------------------- floor
-class MatmulFloor:
-    """Only the matrix products of an epoch, back to back, into preallocated arrays."""
-
-    def __init__(self, config: Config, n_samples: int, seed: int) -> None:
-        rng = np.random.default_rng(seed)
-        widths = config.sizes
-
-        def random(*shape: int) -> np.ndarray:
-            return rng.standard_normal(shape, dtype=np.float32)
-
-        self.weights = [
-            random(n_out, n_in) for n_in, n_out in zip(widths[:-1], widths[1:])
-        ]
-        self.weight_grads = [np.empty_like(w) for w in self.weights]
-        full, last = divmod(n_samples, config.batch_size)
-        self.batch_sizes = [config.batch_size] * full + ([last] if last else [])
-        # Per batch size: layer inputs x, output gradients G, outputs, input gradients.
-        self.arrays: dict[int, tuple[list[np.ndarray], ...]] = {}
-        for n in set(self.batch_sizes):
-            inputs = [random(n, width) for width in widths[:-1]]
-            grads = [random(n, width) for width in widths[1:]]
-            outputs = [np.empty((n, width), np.float32) for width in widths[1:]]
-            input_grads = [np.empty((n, width), np.float32) for width in widths[:-1]]
-            self.arrays[n] = (inputs, grads, outputs, input_grads)
-
-    def epoch(self) -> None:
-        weights, weight_grads = self.weights, self.weight_grads
-        for n in self.batch_sizes:
-            inputs, grads, outputs, input_grads = self.arrays[n]
-            for layer, w in enumerate(weights):
-                np.matmul(inputs[layer], w.T, out=outputs[layer])
-            for layer in range(len(weights) - 1, -1, -1):
-                np.matmul(grads[layer].T, inputs[layer], out=weight_grads[layer])
-                if layer > 0:
-                    np.matmul(grads[layer], weights[layer], out=input_grads[layer])
-
-
-# ---------------------------------------------------------------------- PyTorch
-class TorchLoop:
-    """The same network and step in PyTorch.
-
-    ``tuned=False``: batches from ``torch.utils.data.DataLoader(TensorDataset(x, y),
-    batch_size, shuffle=True)``, the loop of PyTorch's tutorials (the loader
-    indexes the dataset once per sample and stacks the samples of a batch).
-    ``tuned=True``: batches gathered with ``index_select`` from a shuffled
-    ``randperm``, as fast as a torch loop over in-memory tensors gets.
-    """
-
-    def __init__(
-        self,
-        config: Config,
-        x: np.ndarray,
-        y: np.ndarray,
-        seed: int,
-        threads: int,
-        tuned: bool,
-    ) -> None:
-        import torch
-
-        torch.set_num_threads(threads)
-        torch.manual_seed(seed)
-        self.torch = torch
-        self.x, self.y = torch.from_numpy(x), torch.from_numpy(y)
-        self.batch_size = config.batch_size
-        self.generator = torch.Generator().manual_seed(seed)
-        widths = config.sizes
-        layers: list[Any] = []
-        for index, (n_in, n_out) in enumerate(zip(widths[:-1], widths[1:])):
-            layers.append(torch.nn.Linear(n_in, n_out))
-            if index < len(widths) - 2:
-                layers.append(torch.nn.ReLU())
-        self.model = torch.nn.Sequential(*layers)
-        params = self.model.parameters()
-        if config.optimizer == "adam":
-            self.optimizer = torch.optim.Adam(params, lr=1e-3)
-        elif config.is_mlp:
-            self.optimizer = torch.optim.SGD(
-                params, lr=0.05, momentum=0.9, nesterov=True
-            )
-        else:
-            self.optimizer = torch.optim.SGD(params, lr=0.1, momentum=0.9)
-        self.loss_fn = torch.nn.CrossEntropyLoss()
-        self.loader = torch.utils.data.DataLoader(
-            torch.utils.data.TensorDataset(self.x, self.y),
-            batch_size=config.batch_size,
-            shuffle=True,
-            generator=self.generator,
-        )
-        self.batches = self.tuned_batches if tuned else self.loader.__iter__
-
-    def tuned_batches(self) -> Iterator[tuple[Any, Any]]:
-        order = self.torch.randperm(len(self.x), generator=self.generator)
-        for start in range(0, len(self.x), self.batch_size):
-            index = order[start : start + self.batch_size]
-            yield self.x.index_select(0, index), self.y.index_select(0, index)
-
-    def epoch(self) -> None:
-        for xb, yb in self.batches():
-            self.optimizer.zero_grad()
-            loss = self.loss_fn(self.model(xb), yb)
-            loss.backward()
-            self.optimizer.step()
-
-
-def torch_available() -> bool:
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 # ---------------------------------------------------------------------- timing
@@ -327,20 +160,25 @@ def run(
     y: np.ndarray,
     repeats: int,
     threads: int,
-    use_torch: bool,
+    implementations: tuple[str, ...],
     pause: float,
 ) -> dict[tuple[str, str], list[float]]:
     """Epoch times per (configuration, implementation), interleaved."""
     runners: dict[tuple[str, str], Callable[[], None]] = {}
+    builders: dict[str, Callable[[Config], Callable[[], None]]] = {
+        STEP_LOOP: lambda config: StepLoop(config, x, y, seed=0).epoch,
+        TRAINER: lambda config: TrainerEpoch(config, x, y, seed=0).epoch,
+        FLOOR: lambda config: MatmulFloor(config, len(x), seed=0).epoch,
+        TORCH_LOADER: lambda config: (
+            TorchLoop(config, x, y, seed=0, threads=threads, tuned=False).epoch
+        ),
+        TORCH_TUNED: lambda config: (
+            TorchLoop(config, x, y, seed=0, threads=threads, tuned=True).epoch
+        ),
+    }
     for config in configs:
-        runners[config.name, STEP_LOOP] = StepLoop(config, x, y, seed=0).epoch
-        runners[config.name, TRAINER] = TrainerEpoch(config, x, y, seed=0).epoch
-        runners[config.name, FLOOR] = MatmulFloor(config, len(x), seed=0).epoch
-        if use_torch:
-            for name, tuned in ((TORCH_LOADER, False), (TORCH_TUNED, True)):
-                runners[config.name, name] = TorchLoop(
-                    config, x, y, seed=0, threads=threads, tuned=tuned
-                ).epoch
+        for name in implementations:
+            runners[config.name, name] = builders[name](config)
     for epoch in runners.values():  # warm-up: caches, allocator, thread pools
         epoch()
     times: dict[tuple[str, str], list[float]] = {key: [] for key in runners}
@@ -405,11 +243,12 @@ def print_table(table: list[dict[str, Any]]) -> None:
         if previous is not None and row["config"] != previous:
             print()
         previous = row["config"]
+        floor = row["ratio_to_floor"]
         loader, tuned = row["ratio_to_torch_loader"], row["ratio_to_torch_tuned"]
         print(
             f"{row['config']:<18} {row['implementation']:<14} "
             f"{row['seconds_per_epoch']:>8.3f} {row['samples_per_second']:>10,.0f} "
-            f"{row['effective_gflops']:>8.1f} {row['ratio_to_floor']:>8.2f} "
+            f"{row['effective_gflops']:>8.1f} {'-' if floor is None else f'{floor:.2f}':>8} "
             f"{'-' if loader is None else f'{loader:.2f}':>14} "
             f"{'-' if tuned is None else f'{tuned:.2f}':>13}"
         )
@@ -417,7 +256,7 @@ def print_table(table: list[dict[str, Any]]) -> None:
 
 def print_targets(table: list[dict[str, Any]]) -> None:
     found = {(row["config"], row["implementation"]): row for row in table}
-    print("\nacceptance (issue 6), step loop and Trainer.fit:")
+    print("\nacceptance bounds, step loop and Trainer.fit:")
     for config, against, bound in TARGETS:
         key = RATIO_KEYS[against]
         for implementation in (STEP_LOOP, TRAINER):
@@ -449,6 +288,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="run only this configuration (repeatable)",
     )  # fmt: skip
     parser.add_argument(
+        "--wide", action="store_true",
+        help="also the 784-1024-1024-10 and 784-2048-2048-10 configurations",
+    )  # fmt: skip
+    parser.add_argument(
+        "--scaling", action="store_true",
+        help="the scaling table instead: 784-H-H-10, batch 256, Adam, over the "
+        f"widths H = {', '.join(map(str, SCALING_WIDTHS))} (step loop, floor, PyTorch tuned)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--samples", type=int, default=None,
+        help="train on the first N MNIST images per epoch (default: all 60000)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--implementations", default=",".join(IMPLEMENTATIONS),
+        help=f"comma-separated subset of: {', '.join(IMPLEMENTATIONS)}",
+    )  # fmt: skip
+    parser.add_argument(
         "--pause", type=float, default=0.3,
         help="seconds of sleep before each timed epoch (default 0.3)",
     )  # fmt: skip
@@ -464,13 +320,58 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.repeats < 1 or args.threads < 1 or args.pause < 0:
         parser.error("--repeats and --threads must be positive, --pause not negative")
+    if args.samples is not None and args.samples < 1:
+        parser.error("--samples must be positive")
+    args.implementations = tuple(args.implementations.split(","))
+    unknown = set(args.implementations) - set(IMPLEMENTATIONS)
+    if unknown:
+        parser.error(f"unknown implementations {sorted(unknown)}")
+    if args.scaling:
+        args.implementations = (STEP_LOOP, FLOOR, TORCH_TUNED)
     return args
+
+
+def chosen_configs(args: argparse.Namespace) -> list[Config]:
+    if args.scaling:
+        return [
+            Config(f"mlp{width}-b256-adam", (784, width, width, 10), 256, "adam")
+            for width in SCALING_WIDTHS
+        ]
+    if args.only:
+        return [config for config in CONFIGS if config.name in args.only]
+    return [c for c in CONFIGS if args.wide or c.name in DEFAULT_CONFIGS]
+
+
+def print_scaling(configs: list[Config], table: list[dict[str, Any]]) -> None:
+    """s/epoch, x floor and x PyTorch (tuned) of the step loop against the width."""
+    found = {(row["config"], row["implementation"]): row for row in table}
+    print("\nscaling, 784-H-H-10, batch 256, Adam (step loop):")
+    print(
+        f"{'H':>6} {'s/epoch':>8} {'floor s':>8} {'torch s':>8} {'x floor':>8} {'x torch':>8}"
+    )
+    for config in configs:
+        mine, floor = found[config.name, STEP_LOOP], found[config.name, FLOOR]
+        torch_row = found.get((config.name, TORCH_TUNED))
+        torch_text = (
+            "-" if torch_row is None else f"{torch_row['seconds_per_epoch']:.3f}"
+        )
+        ratio = mine["ratio_to_torch_tuned"]
+        print(
+            f"{config.sizes[1]:>6} {mine['seconds_per_epoch']:>8.3f} "
+            f"{floor['seconds_per_epoch']:>8.3f} {torch_text:>8} "
+            f"{mine['ratio_to_floor']:>8.2f} {'-' if ratio is None else f'{ratio:.2f}':>8}"
+        )
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    configs = [c for c in CONFIGS if args.only is None or c.name in args.only]
+    configs = chosen_configs(args)
     use_torch = not args.no_torch and torch_available()
+    implementations = tuple(
+        name
+        for name in args.implementations
+        if use_torch or name not in TORCH_IMPLEMENTATIONS
+    )
     for line in environment_lines(args.threads):
         print(line)
     if use_torch:
@@ -483,7 +384,9 @@ def main(argv: list[str] | None = None) -> None:
             + (" (--no-torch)" if args.no_torch else " (not installed)")
         )
     x, y = load_mnist_train(args.data)
-    times = run(configs, x, y, args.repeats, args.threads, use_torch, args.pause)
+    if args.samples is not None:
+        x, y = x[: args.samples], y[: args.samples]
+    times = run(configs, x, y, args.repeats, args.threads, implementations, args.pause)
     table = rows(configs, times, n_samples=len(x))
     print(
         f"\nmedian of {args.repeats} epochs (ratios: median of the paired ratios), "
@@ -491,6 +394,8 @@ def main(argv: list[str] | None = None) -> None:
     )
     print_table(table)
     print_targets(table)
+    if args.scaling:
+        print_scaling(configs, table)
     print()
     lines = [json.dumps({**row, "threads": args.threads}) for row in table]
     print("\n".join(lines))
