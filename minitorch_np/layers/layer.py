@@ -60,6 +60,8 @@ class Layer:
             or name in self._children
             or name in self._buffers
         ):  # (the caches a forward sets, such as self._x, skip this)
+            if isinstance(value, Layer):
+                _refuse_reuse(self, name, value)
             self._parameters.pop(name, None)
             self._children.pop(name, None)
             if isinstance(value, Parameter):
@@ -121,11 +123,27 @@ class Layer:
 
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
         """Yield ``(dotted_name, parameter)``: own parameters first, then each
-        child's, in registration order (e.g. ``"0.weight"``, ``"0.bias"``)."""
+        child's, in registration order (e.g. ``"0.weight"``, ``"0.bias"``). A
+        parameter shared by several layers (tied weights) comes once, under
+        its first name."""
+        seen: set[int] = set()
+        for name, param in self._all_named_parameters(prefix):
+            if id(param) not in seen:
+                seen.add(id(param))
+                yield name, param
+
+    def _all_named_parameters(self, prefix: str) -> Iterator[tuple[str, Parameter]]:
         for name, param in self._parameters.items():
             yield prefix + name, param
         for child_name, child in self._children.items():
-            yield from child.named_parameters(prefix + child_name + ".")
+            yield from child._all_named_parameters(prefix + child_name + ".")
+
+    def named_layers(self, prefix: str = "") -> Iterator[tuple[str, Layer]]:
+        """Yield ``(dotted_name, layer)`` for every sub-layer, depth first in
+        registration order (the layer itself is not included)."""
+        for child_name, child in self._children.items():
+            yield prefix + child_name, child
+            yield from child.named_layers(prefix + child_name + ".")
 
     def parameters(self) -> list[Parameter]:
         """All parameters of this layer and its children, in a deterministic order."""
@@ -228,6 +246,31 @@ class Layer:
             lines.append(f"  ({name}): {child_text}")
         lines.append(")")
         return "\n".join(lines)
+
+
+def _refuse_reuse(parent: Layer, name: str, child: Layer) -> None:
+    """Raise ValueError when ``child`` (or a layer inside it) is already part
+    of ``parent``'s tree under another name, or is ``parent`` itself: a layer
+    caches only its last forward, so a second use would back-propagate through
+    the wrong cache."""
+    owner = type(parent).__name__
+    inside = {id(layer): where for where, layer in parent.named_layers()}
+    inside[id(parent)] = "(the container itself)"
+    replaced = parent._children.get(name)
+    if replaced is not None:
+        for where, layer in [(name, replaced), *replaced.named_layers(name + ".")]:
+            inside.pop(id(layer), None)
+    for where, layer in [(name, child), *child.named_layers(name + ".")]:
+        if id(layer) in inside:
+            raise ValueError(
+                f"{owner}: the layer {type(layer).__name__} at {where!r} is the same "
+                f"object as the one at {inside[id(layer)]!r}; a layer keeps the cache "
+                "of its last forward only, so using one object twice gives wrong "
+                "gradients. Create one layer per position (e.g. a new "
+                f"{type(layer).__name__}(...)); to tie weights on purpose, let two "
+                "layers share a Parameter: second.weight = first.weight "
+                "(docs/layer_contract.md)"
+            )
 
 
 def has_parameters(layer: Layer) -> bool:
