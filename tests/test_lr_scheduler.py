@@ -247,3 +247,17 @@ def test_load_state_dict_rejects_foreign_or_incomplete_state():
 def test_base_class_needs_a_closed_form():
     with pytest.raises(NotImplementedError, match="lr_at"):
         LRScheduler(sgd()).step()
+
+
+def test_a_schedule_past_the_float_range_raises_a_clear_error():
+    optimizer = SGD([Parameter(np.ones(2, dtype=np.float32))], lr=1.0)
+    schedule = ExponentialLR(optimizer, gamma=1e300)
+    schedule.step()  # 1e300: a Python float, but not a float32
+    with pytest.raises(ValueError, match="constant lr is not finite in float32"):
+        optimizer.step()
+    with pytest.raises(
+        ValueError,
+        match=r"ExponentialLR: the learning rate for epoch 2 is not a finite float",
+    ):
+        schedule.step()
+    assert schedule.last_epoch == 1 and optimizer.lr == 1e300

@@ -57,9 +57,28 @@ class LRScheduler:
                 f"{type(self).__name__}.step() takes no metric (its schedule depends on "
                 f"the epoch only), got {metric!r}; call step()"
             )
-        lr = self.lr_at(self.last_epoch + 1)
+        lr = self._checked_lr_at(self.last_epoch + 1)
         self.last_epoch += 1
         self._set_lr(lr)
+
+    def _checked_lr_at(self, epoch: int) -> float:
+        """`lr_at`, with ValueError (instead of a raw OverflowError, an inf or a
+        NaN) when the schedule leaves the float range."""
+        try:
+            lr = float(self.lr_at(epoch))
+        except OverflowError:
+            lr = float("inf")
+        if not math.isfinite(lr):
+            raise ValueError(
+                f"{type(self).__name__}: the learning rate for epoch {epoch} is not a "
+                f"finite float ({lr}) with {self._describe()}; the schedule must keep "
+                "lr in range (e.g. gamma <= 1)"
+            )
+        return lr
+
+    def _describe(self) -> str:
+        names = ("base_lr", *self.state_names)
+        return ", ".join(f"{name}={getattr(self, name)!r}" for name in names)
 
     def get_last_lr(self) -> float:
         """The learning rate this scheduler last set (``base_lr`` before any step)."""
