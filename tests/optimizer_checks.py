@@ -1,4 +1,4 @@
-"""Shared pieces of the optimizer tests (Adam, AdamW, RMSprop): a quadratic to
+"""Shared pieces of the optimizer tests (SGD, Adam, AdamW, RMSprop): a quadratic to
 minimise, and two checks every optimizer must pass: lr = 0 changes nothing,
 and a state_dict round trip resumes a run bit for bit."""
 

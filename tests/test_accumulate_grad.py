@@ -95,11 +95,20 @@ def test_sequential_skips_the_layers_before_the_first_parameter():
         np.testing.assert_array_equal(dict(model.named_parameters())[name].grad, grad)
 
 
-def test_a_model_without_parameters_accumulates_nothing():
-    model = Sequential(Flatten(), ReLU())
-    model.forward(np.ones((2, 3), dtype=np.float32))
-    model.accumulate_grad(np.ones((2, 3), dtype=np.float32))  # nothing to do, no error
-    assert not has_parameters(model)
+def test_a_model_without_parameters_runs_no_backward():
+    class NoBackward(Layer):
+        def forward(self, x: np.ndarray) -> np.ndarray:
+            return x
+
+        def backward(self, grad_output: np.ndarray) -> np.ndarray:
+            raise AssertionError("backward ran for a layer without parameters")
+
+    x = np.ones((2, 3), dtype=np.float32)
+    model = Sequential(Flatten(), NoBackward(), ReLU())
+    model.forward(x)
+    model.accumulate_grad(x)  # no layer has parameters: nothing runs
+    NoBackward().accumulate_grad(x)  # the default of Layer, likewise
+    assert not has_parameters(model) and has_parameters(Sequential(Linear(3, 2)))
 
 
 def test_default_accumulate_grad_runs_backward_of_a_user_layer():

@@ -218,12 +218,15 @@ def test_a_hand_assigned_array_is_packed_again():
 def test_a_state_buffer_of_the_wrong_shape_is_refused():
     param = Parameter(np.zeros((2, 2)))
     optimizer = Adam([param])
-    optimizer.state[0]["exp_avg"] = np.zeros(3)
+    param.grad += 1.0
+    optimizer.step()
+    optimizer.state[0]["exp_avg"] = np.zeros(3)  # would broadcast silently
     with pytest.raises(
         ValueError,
         match=r"'exp_avg' of parameter 0: expected an array of shape \(2, 2\)",
     ):
         optimizer.step()
+    assert optimizer.step_count == 1  # the refused step does not count
 
 
 # ---------------------------------------------------------------------- checks

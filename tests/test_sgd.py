@@ -7,6 +7,10 @@ import numpy as np
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
+from optimizer_checks import (
+    assert_lr_zero_changes_nothing,
+    assert_resume_is_bit_identical,
+)
 
 from minitorch_np.layers.linear import Linear
 from minitorch_np.optim.sgd import SGD, decay_stability_bound
@@ -235,25 +239,19 @@ def train_steps(layer: Linear, optimizer: SGD, seed: int, n: int) -> None:
         optimizer.step()
 
 
-def test_state_dict_round_trip_resumes_exactly():
-    original = Linear(3, 2, rng=0)
-    optimizer = SGD(
-        original.parameters(), lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-3
+def test_state_dict_round_trip_resumes_bit_identically():
+    resumed = assert_resume_is_bit_identical(
+        lambda ps: SGD(ps, lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-3),
+        lambda ps: SGD(ps, lr=1.0),
     )
-    train_steps(original, optimizer, seed=1, n=3)
-    model_state, optimizer_state = original.state_dict(), optimizer.state_dict()
-    assert optimizer_state["type"] == "SGD" and optimizer_state["step_count"] == 3
-    train_steps(original, optimizer, seed=2, n=3)  # must not alter the saved copies
+    assert resumed.hyperparameters() == {
+        "lr": 0.05, "momentum": 0.9, "nesterov": True, "weight_decay": 1e-3,
+    }  # fmt: skip
 
-    resumed = Linear(3, 2, rng=99)
-    resumed.load_state_dict(model_state)
-    resumed_optimizer = SGD(resumed.parameters(), lr=1.0)
-    resumed_optimizer.load_state_dict(optimizer_state)
-    assert resumed_optimizer.hyperparameters() == optimizer.hyperparameters()
-    train_steps(resumed, resumed_optimizer, seed=2, n=3)
-    for ours, theirs in zip(resumed.parameters(), original.parameters()):
-        np.testing.assert_array_equal(ours.data, theirs.data)
-    assert resumed_optimizer.step_count == 6
+
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_lr_zero_leaves_parameters_bit_identical(momentum):
+    assert_lr_zero_changes_nothing(lambda ps: SGD(ps, lr=0.0, momentum=momentum))
 
 
 def test_load_state_dict_refuses_mismatches_and_keeps_its_settings():

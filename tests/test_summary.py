@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 
@@ -106,11 +108,12 @@ def test_the_model_is_left_untouched():
     x = np.random.default_rng(0).standard_normal((5, 4)).astype(np.float32)
     model.forward(x)  # fills caches and running statistics
     state = model.state_dict()
-    cache = model[0]._x
+    grad_output = np.ones((5, 2), dtype=np.float32)
+    expected = copy.deepcopy(model).backward(grad_output)  # from the caches of x
     rng_state = model[2].rng.bit_generator.state
     model.summary((4,))
     assert model.training and all(layer.training for layer in model)
-    assert model[0]._x is cache
+    np.testing.assert_array_equal(model.backward(grad_output), expected)
     assert model[2].rng.bit_generator.state == rng_state
     after = model.state_dict()
     assert all(np.array_equal(state[key], after[key]) for key in state)
