@@ -5,9 +5,9 @@ as large as the model. Written as whole-array numpy calls, each pass streams
 every array from memory and back. `for_each_block` instead runs the whole
 update on one block of ``block_elements(dtype)`` elements (256 KiB per array)
 at a time, so that the block's arrays stay in the core's cache between the
-passes, and hands contiguous runs of blocks to worker threads when the arrays
-are large enough to pay for a thread (numpy releases the GIL inside its
-element-wise loops). The arithmetic is the same for every element whatever
+passes, and shares the blocks among worker threads when the arrays are large
+enough to pay for a thread (numpy releases the GIL inside its element-wise
+loops). The arithmetic is the same for every element whatever
 the blocking or the threads, so the results are bit for bit those of the
 whole-array calls.
 
@@ -19,9 +19,10 @@ by the BLAS's environment variables (see docs/benchmarks.md, "Threads").
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -87,41 +88,52 @@ def block_elements(dtype: np.dtype) -> int:
 def for_each_block(
     size: int, dtype: np.dtype, n_work: int, update: BlockUpdate
 ) -> None:
-    """Call ``update(start, stop, work)`` for consecutive blocks covering
-    ``[0, size)``, spread over up to `get_num_threads` threads in contiguous
-    runs of blocks; each thread has its own ``n_work`` scratch arrays."""
+    """Call ``update(start, stop, work)`` once for each block of
+    `block_elements` elements covering ``[0, size)``, each thread with its own
+    ``n_work`` scratch arrays.
+
+    With several threads, every thread takes the next block not yet taken
+    until none is left (a shared counter), so a thread slowed down by
+    something else on its core (another process, BLAS's spinning workers)
+    simply does fewer blocks.
+    """
     block = block_elements(dtype)
-    runs = max(1, min(get_num_threads(), size // MIN_ELEMENTS_PER_THREAD))
-    # Run boundaries on block boundaries: run r covers [bounds[r], bounds[r + 1]).
     blocks = -(-size // block)
-    bounds = [min(size, (blocks * r // runs) * block) for r in range(runs + 1)]
-    if runs == 1:
-        _run(0, size, block, dtype, n_work, update)
+    threads = max(1, min(get_num_threads(), size // MIN_ELEMENTS_PER_THREAD))
+    next_block = itertools.count()  # next() is atomic in CPython
+    if threads == 1:
+        _take_blocks(next_block, blocks, block, size, dtype, n_work, update)
         return
     pool = _thread_pool()
-    futures = [
-        pool.submit(_run, bounds[r], bounds[r + 1], block, dtype, n_work, update)
-        for r in range(1, runs)
+    helpers = [
+        pool.submit(
+            _take_blocks, next_block, blocks, block, size, dtype, n_work, update
+        )
+        for _ in range(threads - 1)
     ]
     try:
-        _run(bounds[0], bounds[1], block, dtype, n_work, update)
+        _take_blocks(next_block, blocks, block, size, dtype, n_work, update)
     finally:
-        for future in futures:
-            future.result()
+        for helper in helpers:
+            helper.result()
 
 
-def _run(
-    start: int,
-    stop: int,
+def _take_blocks(
+    next_block: Iterator[int],
+    blocks: int,
     block: int,
+    size: int,
     dtype: np.dtype,
     n_work: int,
     update: BlockUpdate,
 ) -> None:
+    """Run ``update`` on blocks taken from ``next_block`` until all are taken."""
     work = [_work_array(dtype, k, block) for k in range(n_work)]
-    for first in range(start, stop, block):
-        last = min(first + block, stop)
-        update(first, last, [array[: last - first] for array in work])
+    for index in next_block:
+        if index >= blocks:
+            return
+        start, stop = index * block, min(size, (index + 1) * block)
+        update(start, stop, [array[: stop - start] for array in work])
 
 
 def _work_array(dtype: np.dtype, index: int, block: int) -> np.ndarray:

@@ -116,11 +116,18 @@ def test_fifty_steps_equal_a_per_parameter_reference_bit_for_bit(
 
 
 def test_large_updates_run_on_several_threads(tiny_blocks, monkeypatch):
+    """The first block of each of two threads waits for the other thread: the
+    step finishes only if two threads take part (else the barrier times out)."""
     seen: set[int] = set()
+    lock, barrier = threading.Lock(), threading.Barrier(2, timeout=10)
     original = SGD._update
 
     def spy(self, *args):
-        seen.add(threading.get_ident())
+        with lock:
+            first = threading.get_ident() not in seen and len(seen) < 2
+            seen.add(threading.get_ident())
+        if first:
+            barrier.wait()
         original(self, *args)
 
     monkeypatch.setattr(SGD, "_update", spy)
@@ -128,7 +135,7 @@ def test_large_updates_run_on_several_threads(tiny_blocks, monkeypatch):
     optimizer = SGD([param], lr=0.5)
     param.grad += 1.0
     optimizer.step()
-    assert threading.get_ident() in seen and len(seen) >= 2  # the caller and the pool
+    assert len(seen) >= 2
     np.testing.assert_array_equal(param.data, np.full(64, 0.5))
 
 
