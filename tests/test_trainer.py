@@ -186,9 +186,11 @@ def test_evaluate_and_predict_batching_does_not_change_results():
         trainer.evaluate(x, y, batch_size=1000),
     )
     assert small["acc"] == large["acc"]
-    assert small["loss"] == pytest.approx(large["loss"], rel=1e-6)
+    # float32: a product of a 7-row slice may round differently from the same
+    # rows inside the whole matrix product (BLAS blocks differently), by a few ulp
+    assert small["loss"] == pytest.approx(large["loss"], rel=1e-5)
     np.testing.assert_allclose(
-        trainer.predict(x, batch_size=7), model.forward(x), rtol=1e-6
+        trainer.predict(x, batch_size=7), model.forward(x), rtol=1e-5, atol=1e-6
     )
     assert trainer.predict(x, batch_size=7).shape == (103, N_CLASSES)
 
