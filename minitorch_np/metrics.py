@@ -71,7 +71,11 @@ def _target_labels(targets: object, shape: tuple[int, ...]) -> np.ndarray:
             raise ValueError("count_correct: the one-hot targets hold NaN or inf")
         return targets.argmax(axis=1)
     if targets.shape != (n,):
-        hint = "; flatten a column of labels with y.ravel()" if targets.shape == (n, 1) else ""
+        hint = (
+            "; flatten a column of labels with y.ravel()"
+            if targets.shape == (n, 1)
+            else ""
+        )
         raise ValueError(
             f"count_correct: expected targets of shape ({n},) (class labels) or "
             f"({n}, {k}) (one-hot), got {targets.shape}{hint}"

@@ -33,24 +33,23 @@ and removes the temporary file.
 from __future__ import annotations
 
 import json
-import os
 import warnings
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
 from minitorch_np._atomic import atomic_write
+from minitorch_np._typing import PathLike
 from minitorch_np._validation import check_int
 from minitorch_np._version import __version__
 from minitorch_np.layers.layer import Layer
 from minitorch_np.optim.optimizer import Optimizer
 from minitorch_np.training.history import History
 
-PathLike = Union[str, "os.PathLike[str]"]
 FORMAT = "minitorch_np.checkpoint"
 VERSION = 1
 
