@@ -72,7 +72,7 @@ def atomic_write(destination: Path) -> Iterator[tuple[BinaryIO, Path]]:
 def remove_stale_temporaries(folder: Path) -> list[Path]:
     """Remove the temporaries (`temporary_name`) in ``folder`` left by writers
     that died; returns the paths removed. Files of other names are never touched."""
-    removed = []
+    removed: list[Path] = []
     try:
         names = os.listdir(folder)
     except OSError:

@@ -22,7 +22,7 @@ def count_correct(outputs: np.ndarray, targets: np.ndarray) -> int:
     class indices in [0, K), or (N, K) one-hot / probability rows.
     """
     outputs = _check_outputs(outputs)
-    labels = _target_labels(targets, outputs.shape)
+    labels = class_labels(targets, outputs.shape)
     return int(np.count_nonzero(outputs.argmax(axis=1) == labels))
 
 
@@ -57,8 +57,9 @@ def _check_outputs(outputs: object) -> np.ndarray:
     return outputs
 
 
-def _target_labels(targets: object, shape: tuple[int, ...]) -> np.ndarray:
-    """(N,) class labels in [0, K) from labels or one-hot rows; raise otherwise."""
+def class_labels(targets: object, shape: tuple[int, ...]) -> np.ndarray:
+    """(N,) class labels in [0, K) from targets for outputs of ``shape`` (N, K):
+    the labels themselves or the argmax of one-hot rows; ValueError otherwise."""
     n, k = shape
     targets = np.asarray(targets)
     if targets.ndim == 2 and targets.shape[0] == n and targets.shape[1] != 1:

@@ -18,9 +18,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from minitorch_np.data import DatasetSpec, DownloadError, FileSpec, load_idx_dataset
+from minitorch_np.data import (
+    DatasetSpec,
+    DownloadError,
+    FileSpec,
+    load_idx_dataset,
+    locations,
+)
 from minitorch_np.data import download as download_module
-from minitorch_np.data import locations
 from minitorch_np.data.download import download_file
 from minitorch_np.data.idx import encode_idx
 
@@ -71,7 +76,9 @@ class Misbehaving(BaseHTTPRequestHandler):
 def server() -> Iterator[str]:
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Misbehaving)
     httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.01})
+    thread = threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.01}
+    )
     thread.start()
     try:
         yield f"http://127.0.0.1:{httpd.server_address[1]}"
@@ -94,7 +101,9 @@ def never_verified(path: Path) -> bytes:
     raise AssertionError("verify must not run on a refused download")
 
 
-def test_an_endless_body_stops_at_the_expected_size(server: str, tmp_path: Path) -> None:
+def test_an_endless_body_stops_at_the_expected_size(
+    server: str, tmp_path: Path
+) -> None:
     with pytest.raises(DownloadError, match=r"more than the 100000 bytes expected"):
         download_file([server + "/endless/x"], tmp_path / "x", never_verified,
                       max_bytes=100_000, progress=False, timeout=5)  # fmt: skip
@@ -106,7 +115,9 @@ def test_an_endless_body_stops_at_the_expected_size(server: str, tmp_path: Path)
     assert Misbehaving.sent["endless"] < 4 << 20
 
 
-def test_a_spec_size_caps_the_download_through_the_loader(server: str, isolated: Path) -> None:
+def test_a_spec_size_caps_the_download_through_the_loader(
+    server: str, isolated: Path
+) -> None:
     with pytest.raises(DownloadError, match=r"i\.gz.*more than the \d+ bytes expected"):
         load_idx_dataset(spec(), "train", mirrors=[server + "/endless"], progress=False)
 
@@ -114,7 +125,9 @@ def test_a_spec_size_caps_the_download_through_the_loader(server: str, isolated:
 def test_an_announced_length_past_the_cap_is_refused_before_reading(
     server: str, tmp_path: Path
 ) -> None:
-    with pytest.raises(DownloadError, match=r"announces 1099511627776 bytes, more than the 1000"):
+    with pytest.raises(
+        DownloadError, match=r"announces 1099511627776 bytes, more than the 1000"
+    ):
         download_file([server + "/liar/x"], tmp_path / "x", never_verified,
                       max_bytes=1000, progress=False, timeout=5)  # fmt: skip
 
@@ -130,14 +143,20 @@ def test_a_trickling_server_hits_the_deadline(server: str, tmp_path: Path) -> No
 
 @pytest.mark.parametrize("bad", ["../../x", "a/b", "..", ".", "", "a\\b", "x\x00"])
 def test_spec_names_cannot_leave_the_data_folder(bad: str) -> None:
-    with pytest.raises(ValueError, match=r"FileSpec: expected filename to be a plain file name"):
+    with pytest.raises(
+        ValueError, match=r"FileSpec: expected filename to be a plain file name"
+    ):
         FileSpec(bad, "0" * 64)
-    with pytest.raises(ValueError, match=r"DatasetSpec: expected name to be a plain folder name"):
+    with pytest.raises(
+        ValueError, match=r"DatasetSpec: expected name to be a plain folder name"
+    ):
         DatasetSpec(bad, "Bad", {})
 
 
 def test_file_spec_size_is_checked() -> None:
-    with pytest.raises(ValueError, match=r"FileSpec: expected size to be a positive int"):
+    with pytest.raises(
+        ValueError, match=r"FileSpec: expected size to be a positive int"
+    ):
         FileSpec("a.gz", "0" * 64, -5)
 
 

@@ -3,6 +3,7 @@ dimensions and text streams get a clear error before memory is spent."""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import struct
@@ -37,10 +38,8 @@ def gzip_of_zeros_after(head: bytes, zeros: int) -> bytes:
 
 def peak_bytes(function, *args) -> int:
     tracemalloc.start()
-    try:
+    with contextlib.suppress(ValueError):
         function(*args)
-    except ValueError:
-        pass
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     return peak
@@ -52,7 +51,9 @@ def test_a_gzip_bomb_behind_a_small_header_stops_at_the_first_bytes_past_it(
     path = tmp_path / "bomb.idx.gz"
     path.write_bytes(gzip_of_zeros_after(header(0x08, (2,)) + b"\x01\x02", 64 * MB))
     assert path.stat().st_size < 200_000
-    with pytest.raises(ValueError, match=r"bomb\.idx\.gz: expected 2 payload bytes .*trailing bytes"):
+    with pytest.raises(
+        ValueError, match=r"bomb\.idx\.gz: expected 2 payload bytes .*trailing bytes"
+    ):
         read_idx(path)
     assert peak_bytes(read_idx, path) < 4 * MB
 
@@ -62,7 +63,9 @@ def test_a_header_declaring_far_more_than_the_file_holds_allocates_only_what_is_
 ) -> None:
     path = tmp_path / "liar.idx.gz"  # declares 1000 x 1000 x 1000 bytes, holds 3
     path.write_bytes(gzip.compress(header(0x08, (1000, 1000, 1000)) + b"abc"))
-    with pytest.raises(ValueError, match=r"expected 1000000000 payload bytes .* got 3 \(truncated\)"):
+    with pytest.raises(
+        ValueError, match=r"expected 1000000000 payload bytes .* got 3 \(truncated\)"
+    ):
         read_idx(path)
     assert peak_bytes(read_idx, path) < 4 * MB
 
@@ -72,7 +75,9 @@ def test_a_known_file_size_bounds_reading_too(tmp_path: Path) -> None:
     data = encode_idx(np.arange(100, dtype=np.uint8))
     path.write_bytes(gzip.compress(data))
     assert read_payload(path, max_bytes=len(data)) == data
-    with pytest.raises(ValueError, match=r"known\.idx\.gz: declares 100 payload bytes .* at most 50"):
+    with pytest.raises(
+        ValueError, match=r"known\.idx\.gz: declares 100 payload bytes .* at most 50"
+    ):
         read_payload(path, max_bytes=58)
 
 
@@ -82,14 +87,20 @@ def test_dimensions_whose_product_overflows_name_the_file_and_the_dimensions(
     path = tmp_path / "huge.idx"
     dims = (2**32 - 1,) * 4
     path.write_bytes(header(0x0E, dims))
-    with pytest.raises(ValueError, match=r"huge\.idx: dimensions 4294967295 x 4294967295 x 4294967295 x 4294967295 .*float64.*more than"):
+    with pytest.raises(
+        ValueError,
+        match=r"huge\.idx: dimensions 4294967295 x 4294967295 x 4294967295 x 4294967295 .*float64.*more than",
+    ):
         read_idx(path)
 
 
 def test_a_text_stream_is_refused_with_a_type_error(tmp_path: Path) -> None:
     path = tmp_path / "x.idx"
     path.write_bytes(encode_idx(np.arange(3, dtype=np.uint8)))
-    with open(path, encoding="latin-1") as text, pytest.raises(TypeError, match=r"x\.idx: .*binary file.*open\(path, 'rb'\)"):
+    with (
+        open(path, encoding="latin-1") as text,
+        pytest.raises(TypeError, match=r"x\.idx: .*binary file.*open\(path, 'rb'\)"),
+    ):
         read_idx(text)
     with pytest.raises(TypeError, match="binary file"):
         read_idx(io.StringIO("\x00\x00\x08\x01"))

@@ -271,7 +271,10 @@ def test_batch_size_errors_are_those_of_the_trainer(batch_size: Any) -> None:
     with pytest.raises(Exception) as from_trainer:
         trainer.evaluate(x, y, batch_size=batch_size)
     assert type(from_loader.value) is type(from_trainer.value) is ValueError
-    assert str(from_loader.value).split(": ", 1)[1] == str(from_trainer.value).split(": ", 1)[1]
+    assert (
+        str(from_loader.value).split(": ", 1)[1]
+        == str(from_trainer.value).split(": ", 1)[1]
+    )
 
 
 @pytest.mark.parametrize(

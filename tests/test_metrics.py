@@ -19,12 +19,16 @@ def test_labels_and_one_hot_rows_of_the_logits_width_are_scored():
 
 
 def test_a_column_of_labels_is_refused_not_broadcast():
-    with pytest.raises(ValueError, match=r"targets of shape \(4,\).*got \(4, 1\).*ravel"):
+    with pytest.raises(
+        ValueError, match=r"targets of shape \(4,\).*got \(4, 1\).*ravel"
+    ):
         accuracy(LOGITS, LABELS[:, None])
 
 
 def test_one_hot_rows_of_another_width_are_refused():
-    with pytest.raises(ValueError, match=r"one-hot targets of shape \(4, 3\).*got \(4, 5\)"):
+    with pytest.raises(
+        ValueError, match=r"one-hot targets of shape \(4, 3\).*got \(4, 5\)"
+    ):
         count_correct(LOGITS, np.eye(5)[LABELS])
 
 
@@ -42,7 +46,10 @@ def test_non_finite_outputs_are_an_error_naming_the_rows(bad):
         (np.array([0, 2, 3, 2]), r"labels in \[0, 3\).*got 3"),
         (np.array([0, -1, 1, 2]), r"labels in \[0, 3\).*got -1"),
         (np.array([0.0, 2.0, 1.0, 2.0]), r"integer class labels.*float64"),
-        (np.array([[0, 1], [1, 0], [0, 1], [1, 0]]), r"one-hot targets of shape \(4, 3\)"),
+        (
+            np.array([[0, 1], [1, 0], [0, 1], [1, 0]]),
+            r"one-hot targets of shape \(4, 3\)",
+        ),
         (np.zeros((4, 3, 1)), r"targets of shape \(4,\)"),
     ],
 )

@@ -164,11 +164,9 @@ def test_train_mode_for_fitting_eval_mode_for_evaluation():
     trainer.fit(
         DataLoader(x, y, batch_size=20, rng=0), 1, val_data=(x, y), progress=False
     )
-    assert recorder.modes == [
-        True,
-        True,
-        False,
-    ]  # two training batches, one validation batch
+    # fit first checks val_data with one eval-mode forward of one sample, then
+    # two training batches, one validation batch
+    assert recorder.modes == [False, True, True, False]
     model.eval()
     trainer.evaluate(x, y)
     assert model.training is False  # evaluate restores the previous mode

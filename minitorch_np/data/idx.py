@@ -94,7 +94,7 @@ def read_payload(source: Source, *, max_bytes: int | None = None) -> bytes:
         compressed = head == _GZIP_SIGNATURE
         stream: BinaryIO = raw
         if compressed:
-            stream = gzip.GzipFile(fileobj=_Rewound(head, raw), mode="rb")  # type: ignore[assignment]
+            stream = gzip.GzipFile(fileobj=_Rewound(head, raw), mode="rb")  # type: ignore[call-overload]
             head = b""
         try:
             return _read_bounded(stream, head, name, compressed, max_bytes)
