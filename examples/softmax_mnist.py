@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
 
 # One BLAS thread, unless you say otherwise: the matrix products here are small
@@ -25,6 +26,7 @@ import time
 for variable in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
     os.environ.setdefault(variable, "1")
 
+from minitorch_np.cli import add_debug_flag, run_main  # noqa: E402
 from minitorch_np.data import DataLoader, load_mnist  # noqa: E402
 from minitorch_np.layers import Linear, Sequential  # noqa: E402
 from minitorch_np.losses import SoftmaxCrossEntropy  # noqa: E402
@@ -64,6 +66,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--plot", metavar="PNG", help="save loss/accuracy curves (needs matplotlib)"
     )
+    add_debug_flag(parser)
     return parser.parse_args(argv)
 
 
@@ -114,4 +117,4 @@ def main(argv: list[str] | None = None) -> float:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_main(main))
