@@ -33,7 +33,14 @@ EXIT_ERROR = 2
 EXIT_INTERRUPTED = 130
 _PACKAGE = Path(__file__).resolve().parent
 #: The kinds of error the library raises for problems a user can fix.
-_USER_ERRORS = (ValueError, TypeError, OSError, ArithmeticError, LookupError, RuntimeError)
+_USER_ERRORS = (
+    ValueError,
+    TypeError,
+    OSError,
+    ArithmeticError,
+    LookupError,
+    RuntimeError,
+)
 
 
 def add_debug_flag(parser: argparse.ArgumentParser) -> None:
