@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import sys
 import time
 
 # One BLAS thread, unless you say otherwise (as in the other examples): when the
@@ -33,6 +34,7 @@ for variable in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 
+from minitorch_np.cli import add_debug_flag, run_main  # noqa: E402
 from minitorch_np.data import DataLoader, load_mnist  # noqa: E402
 from minitorch_np.gradcheck import gradcheck  # noqa: E402
 from minitorch_np.layers import Layer, Linear, Sequential  # noqa: E402
@@ -237,6 +239,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="N",
         help="train on the first N samples only",
     )
+    add_debug_flag(parser)
     return parser.parse_args(argv)
 
 
@@ -264,4 +267,4 @@ def main(argv: list[str] | None = None) -> float:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_main(main))

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
 from collections.abc import Mapping
 
@@ -35,6 +36,7 @@ for variable in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 
+from minitorch_np.cli import add_debug_flag, run_main  # noqa: E402
 from minitorch_np.data import DataLoader, load_fashion_mnist, load_mnist  # noqa: E402
 from minitorch_np.layers import Dropout, Layer, Linear, ReLU, Sequential  # noqa: E402
 from minitorch_np.losses import SoftmaxCrossEntropy  # noqa: E402
@@ -193,6 +195,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="PNG",
         help="save train/test loss and accuracy curves (needs matplotlib)",
     )
+    add_debug_flag(parser)
     args = parser.parse_args(argv)
     for name, value in DEFAULTS[args.dataset].items():
         if getattr(args, name) is None:
@@ -252,4 +255,4 @@ def main(argv: list[str] | None = None) -> float:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_main(main))

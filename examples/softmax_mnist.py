@@ -6,7 +6,14 @@ The lab report this project grew out of trained the same model with
 hand-written loops and reached 91.5% test accuracy in 2102 s. Run::
 
     python examples/softmax_mnist.py
-    python examples/softmax_mnist.py --epochs 20 --lr 0.05 --plot curves.png
+    python examples/softmax_mnist.py --epochs 10 --lr 0.1 --plot curves.png
+
+Defaults (20 epochs, lr 0.2, batch 128, momentum 0.9, no weight decay) were
+chosen by the accuracy on the validation split (the last 5000 training
+images, mean of shuffling seeds 0-2) over a small grid of epochs, lr, batch
+size and weight decay, never on the test set; with them the test accuracy is
+92.58% (the converged softmax regression is about 92.6%). The grid and the
+timing are in docs/benchmarks.md.
 
 Data: the MNIST files are looked up in --data, else in $MINITORCH_NP_DATA,
 the user cache and /usr/share/datasets (see docs/data.md).
@@ -16,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
 
 # One BLAS thread, unless you say otherwise: the matrix products here are small
@@ -25,6 +33,7 @@ import time
 for variable in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
     os.environ.setdefault(variable, "1")
 
+from minitorch_np.cli import add_debug_flag, run_main  # noqa: E402
 from minitorch_np.data import DataLoader, load_mnist  # noqa: E402
 from minitorch_np.layers import Linear, Sequential  # noqa: E402
 from minitorch_np.losses import SoftmaxCrossEntropy  # noqa: E402
@@ -40,11 +49,11 @@ VALIDATION_SIZE = (
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument(
         "--lr",
         type=float,
-        default=0.1,
+        default=0.2,
         help="initial learning rate (cosine decay to 0)",
     )
     parser.add_argument("--batch-size", type=int, default=128)
@@ -64,6 +73,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--plot", metavar="PNG", help="save loss/accuracy curves (needs matplotlib)"
     )
+    add_debug_flag(parser)
     return parser.parse_args(argv)
 
 
@@ -114,4 +124,4 @@ def main(argv: list[str] | None = None) -> float:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_main(main))

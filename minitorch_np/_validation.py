@@ -81,10 +81,23 @@ def check_int(owner: str, name: str, value: object, *, low: int = 0) -> int:
     return int(value)
 
 
+def check_bool(owner: str, name: str, value: object) -> bool:
+    """Return ``value`` as a bool if it is True or False (numpy's included),
+    else raise TypeError."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{owner}: expected {name} to be True or False, got {value!r}")
+    return bool(value)
+
+
 def as_generator(rng: object, owner: str) -> np.random.Generator:
-    """Accept a Generator, an int seed or None (fresh OS entropy)."""
+    """Accept a Generator (used as is), a non-negative int seed or None (fresh
+    OS entropy)."""
     if isinstance(rng, np.random.Generator):
         return rng
+    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool) and rng < 0:
+        raise ValueError(
+            f"{owner}: expected rng seed to be a non-negative int, got {rng}"
+        )
     if rng is None or (isinstance(rng, numbers.Integral) and not isinstance(rng, bool)):
         return np.random.default_rng(rng)  # type: ignore[arg-type]
     raise TypeError(

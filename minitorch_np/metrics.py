@@ -2,6 +2,12 @@
 
 The predicted class of a sample is the argmax of its row of logits; softmax is
 monotonic, so the argmax of the probabilities would be the same.
+
+Targets are either (N,) integer class labels in [0, K) or (N, K) one-hot (or
+probability) rows of the outputs' width K, whose argmax is the class. Anything
+else is refused rather than broadcast into a wrong score: a column of labels
+(N, 1), rows of another width, labels outside [0, K), float labels, and
+non-finite outputs (the argmax of a row holding NaN means nothing).
 """
 
 from __future__ import annotations
@@ -12,23 +18,12 @@ import numpy as np
 def count_correct(outputs: np.ndarray, targets: np.ndarray) -> int:
     """Number of samples whose predicted class equals the target class.
 
-    Shapes: outputs (N, K) scores or logits; targets (N,) integer class
-    indices, or (N, K) one-hot / probability rows (their argmax is the class).
+    Shapes: outputs (N, K) finite scores or logits; targets (N,) integer
+    class indices in [0, K), or (N, K) one-hot / probability rows.
     """
-    if not isinstance(outputs, np.ndarray) or outputs.ndim != 2:
-        raise ValueError(
-            "count_correct: expected outputs of shape (N, K) (one row of class scores "
-            f"per sample), got {getattr(outputs, 'shape', type(outputs).__name__)}"
-        )
-    targets = np.asarray(targets)
-    if targets.ndim == 2:
-        targets = targets.argmax(axis=1)
-    if targets.shape != (outputs.shape[0],):
-        raise ValueError(
-            f"count_correct: expected targets of shape ({outputs.shape[0]},) or "
-            f"{outputs.shape} (one-hot), got {targets.shape}"
-        )
-    return int(np.count_nonzero(outputs.argmax(axis=1) == targets))
+    outputs = _check_outputs(outputs)
+    labels = class_labels(targets, outputs.shape)
+    return int(np.count_nonzero(outputs.argmax(axis=1) == labels))
 
 
 def accuracy(outputs: np.ndarray, targets: np.ndarray) -> float:
@@ -40,3 +35,67 @@ def accuracy(outputs: np.ndarray, targets: np.ndarray) -> float:
     if outputs.shape[0] == 0:
         raise ValueError("accuracy: got an empty batch (N = 0)")
     return correct / outputs.shape[0]
+
+
+def _check_outputs(outputs: object) -> np.ndarray:
+    if (
+        not isinstance(outputs, np.ndarray)
+        or outputs.ndim != 2
+        or outputs.dtype.kind not in "fiu"
+    ):
+        raise ValueError(
+            "count_correct: expected outputs of shape (N, K) (one row of class scores "
+            f"per sample), got {_describe(outputs)}"
+        )
+    if outputs.dtype.kind == "f" and not np.isfinite(outputs).all():
+        rows = np.flatnonzero(~np.isfinite(outputs).all(axis=1))
+        raise ValueError(
+            f"count_correct: the outputs hold non-finite values (NaN or inf) in rows "
+            f"{rows[:10].tolist()}{' ...' if len(rows) > 10 else ''}; their predicted "
+            "class is undefined (did training diverge?)"
+        )
+    return outputs
+
+
+def class_labels(targets: object, shape: tuple[int, ...]) -> np.ndarray:
+    """(N,) class labels in [0, K) from targets for outputs of ``shape`` (N, K):
+    the labels themselves or the argmax of one-hot rows; ValueError otherwise."""
+    n, k = shape
+    targets = np.asarray(targets)
+    if targets.ndim == 2 and targets.shape[0] == n and targets.shape[1] != 1:
+        if targets.shape[1] != k or targets.dtype.kind not in "biuf":
+            raise ValueError(
+                f"count_correct: expected one-hot targets of shape ({n}, {k}) (the "
+                f"outputs' width), got {targets.shape} {targets.dtype}"
+            )
+        if targets.dtype.kind == "f" and not np.isfinite(targets).all():
+            raise ValueError("count_correct: the one-hot targets hold NaN or inf")
+        return targets.argmax(axis=1)
+    if targets.shape != (n,):
+        hint = (
+            "; flatten a column of labels with y.ravel()"
+            if targets.shape == (n, 1)
+            else ""
+        )
+        raise ValueError(
+            f"count_correct: expected targets of shape ({n},) (class labels) or "
+            f"({n}, {k}) (one-hot), got {targets.shape}{hint}"
+        )
+    if targets.dtype.kind not in "iu":
+        raise ValueError(
+            f"count_correct: expected integer class labels, got dtype {targets.dtype}; "
+            "convert whole numbers with y.astype(np.int64)"
+        )
+    if n and (targets.min() < 0 or targets.max() >= k):
+        bad = targets.min() if targets.min() < 0 else targets.max()
+        raise ValueError(
+            f"count_correct: expected labels in [0, {k}) for {k} classes, got {bad}"
+        )
+    return targets
+
+
+def _describe(value: object) -> str:
+    shape = getattr(value, "shape", None)
+    if shape is None:
+        return type(value).__name__
+    return f"{shape} {getattr(value, 'dtype', '')}".rstrip()

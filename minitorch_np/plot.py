@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any, Union
+from typing import Any
 
-PathLike = Union[str, "os.PathLike[str]"]
+from minitorch_np._typing import PathLike
+
 INSTALL_HINT = 'pip install "minitorch_np[plot]"'
 
 

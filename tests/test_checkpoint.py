@@ -10,7 +10,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import minitorch_np.training.checkpoint as checkpoint_module
 from minitorch_np.data import DataLoader
 from minitorch_np.layers import Layer, Linear, ReLU, Sequential
 from minitorch_np.optim import SGD, Adam
@@ -84,24 +83,33 @@ def test_file_layout_is_plain_arrays_and_json_metadata(saved):
         metadata = json.loads(metadata_array.item())
         np.testing.assert_array_equal(contents["model/0.weight"], model[0].weight.data)
         np.testing.assert_array_equal(
-            contents["optimizer/0/momentum_buffer"],
+            contents["optimizer/state/0/momentum_buffer"],
             optimizer.state[0]["momentum_buffer"],
         )
     assert keys == {
         "metadata",
         *(f"model/{name}" for name in ("0.weight", "0.bias", "3.weight", "3.bias")),
-        *(f"optimizer/{i}/momentum_buffer" for i in range(4)),
+        *(f"optimizer/state/{i}/momentum_buffer" for i in range(4)),
     }
-    assert metadata["format"] == "minitorch_np.checkpoint" and metadata["version"] == 1
+    assert metadata["format"] == "minitorch_np.checkpoint" and metadata["version"] == 2
     assert metadata["epoch"] == 2
     assert metadata["history"] == history.to_dict()
-    assert (
-        metadata["optimizer"]["type"] == "SGD"
-        and metadata["optimizer"]["step_count"] == 3
-    )
+    assert metadata["model"]["0.weight"] == {"__array__": "model/0.weight"}
+    # the optimizer's and the scheduler's state_dict() as they return it
+    state = optimizer.state_dict()
+    assert metadata["optimizer"] == {
+        "type": "SGD",
+        "hyperparameters": state["hyperparameters"],
+        "step_count": 3,
+        "state": [
+            {"momentum_buffer": {"__array__": f"optimizer/state/{i}/momentum_buffer"}}
+            for i in range(4)
+        ],
+    }
     assert metadata["scheduler"] == scheduler.state_dict()
-    assert metadata["rng"]["train_loader"] == loader.rng.bit_generator.state
-    assert set(metadata["rng"]["layers"]) == {"2"}
+    assert metadata["generators"]["train_loader"] == loader.rng.bit_generator.state
+    assert set(metadata["generators"]["model"]) == {"2.rng"}
+    assert metadata["callbacks"] == {}
 
 
 def test_round_trip_into_fresh_objects(saved):
@@ -255,7 +263,7 @@ def test_a_failing_rename_keeps_the_previous_checkpoint_and_no_temporary(
     def failing_replace(source, destination):
         raise PermissionError("read-only folder")
 
-    monkeypatch.setattr(checkpoint_module.os, "replace", failing_replace)
+    monkeypatch.setattr(os, "replace", failing_replace)
     with pytest.raises(PermissionError):
         save_checkpoint(path, model, optimizer, epoch=3)
     assert path.read_bytes() == previous

@@ -3,14 +3,14 @@
 See docs/data.md for where files are looked for, verification and mirrors.
 """
 
-from .checksum import ChecksumError
-from .dataloader import DataLoader
-from .dataset import ArrayDataset, Dataset
-from .download import DownloadError
-from .fetch import DatasetSpec, FileSpec
-from .idx import read_idx, write_idx
-from .locations import user_cache_dir
-from .mnist import (
+from minitorch_np.data.checksum import ChecksumError
+from minitorch_np.data.dataloader import DataLoader
+from minitorch_np.data.dataset import ArrayDataset, Dataset
+from minitorch_np.data.download import DownloadError
+from minitorch_np.data.fetch import DatasetSpec, FileSpec
+from minitorch_np.data.idx import read_idx, write_idx
+from minitorch_np.data.locations import user_cache_dir
+from minitorch_np.data.mnist import (
     FASHION_MNIST,
     MNIST,
     load_fashion_mnist,

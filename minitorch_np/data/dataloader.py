@@ -8,7 +8,8 @@ from typing import Any, Union
 
 import numpy as np
 
-from .dataset import ArrayDataset, Dataset
+from minitorch_np._validation import as_generator, check_bool, check_int
+from minitorch_np.data.dataset import ArrayDataset, Dataset
 
 __all__ = ["DataLoader"]
 
@@ -42,9 +43,9 @@ class DataLoader:
     ) -> None:
         self.dataset: Dataset = _as_dataset(x, y)
         self.batch_size = _check_batch_size(batch_size)
-        self.shuffle = _check_bool("shuffle", shuffle)
-        self.drop_last = _check_bool("drop_last", drop_last)
-        self.rng = _as_generator(rng)
+        self.shuffle = check_bool("DataLoader", "shuffle", shuffle)
+        self.drop_last = check_bool("DataLoader", "drop_last", drop_last)
+        self.rng = as_generator(rng, "DataLoader")
 
     def __len__(self) -> int:
         """Number of batches per epoch: N // B with ``drop_last``, else ceil(N / B)."""
@@ -110,34 +111,4 @@ def _check_batch_size(batch_size: Any) -> int:
         raise TypeError(
             "DataLoader: batch_size is required, e.g. DataLoader(x, y, batch_size=64)"
         )
-    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral):
-        raise TypeError(
-            f"DataLoader: expected batch_size to be a positive int, got {batch_size!r} ({type(batch_size).__name__})"
-        )
-    if batch_size <= 0:
-        raise ValueError(
-            f"DataLoader: expected batch_size to be a positive int, got {batch_size}"
-        )
-    return int(batch_size)
-
-
-def _check_bool(name: str, value: Any) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(
-            f"DataLoader: expected {name} to be True or False, got {value!r}"
-        )
-    return bool(value)
-
-
-def _as_generator(rng: RngLike) -> np.random.Generator:
-    if rng is None or isinstance(rng, np.random.Generator):
-        return np.random.default_rng(rng)
-    if isinstance(rng, bool) or not isinstance(rng, numbers.Integral):
-        raise TypeError(
-            f"DataLoader: expected rng to be a numpy.random.Generator, an int seed or None, got {type(rng).__name__}"
-        )
-    if rng < 0:
-        raise ValueError(
-            f"DataLoader: expected rng seed to be a non-negative int, got {rng}"
-        )
-    return np.random.default_rng(int(rng))
+    return check_int("DataLoader", "batch_size", batch_size, low=1)

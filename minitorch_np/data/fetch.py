@@ -12,10 +12,12 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Union
 
-from .checksum import verify_sha256
-from .download import (
+from minitorch_np._typing import PathLike
+from minitorch_np._validation import check_int
+from minitorch_np.data.checksum import verify_sha256
+from minitorch_np.data.download import (
+    DEFAULT_MAX_DOWNLOAD_BYTES,
     DEFAULT_TIMEOUT,
     MIRRORS_ENV,
     DownloadError,
@@ -23,21 +25,36 @@ from .download import (
     mirror_urls,
     resolve_mirrors,
 )
-from .idx import read_payload
-from .locations import DATA_ENV, Location, download_dir, search_locations
+from minitorch_np.data.idx import read_payload
+from minitorch_np.data.locations import (
+    DATA_ENV,
+    Location,
+    download_dir,
+    search_locations,
+)
 
 __all__ = ["DatasetSpec", "FileSpec", "fetch_payload"]
-
-PathLike = Union[str, "os.PathLike[str]"]
 
 
 @dataclass(frozen=True)
 class FileSpec:
-    """One file: ``filename`` as downloaded (e.g. ``train-images-idx3-ubyte.gz``)
-    and the hex SHA-256 of its decompressed content."""
+    """One file: ``filename`` as downloaded (e.g. ``train-images-idx3-ubyte.gz``),
+    the hex SHA-256 of its decompressed content and, if known, ``size``: the
+    number of bytes of that decompressed content.
+
+    ``filename`` must be a plain file name (no path separator, not ``..``):
+    it is joined to the data folder. ``size`` bounds what is read and
+    downloaded (see `max_download_bytes`).
+    """
 
     filename: str
     sha256: str
+    size: int | None = None
+
+    def __post_init__(self) -> None:
+        check_plain_name("FileSpec", "filename", "file", self.filename)
+        if self.size is not None:
+            check_int("FileSpec", "size", self.size, low=1)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -46,10 +63,22 @@ class FileSpec:
             return (self.filename, self.filename[: -len(".gz")])
         return (self.filename,)
 
+    @property
+    def max_download_bytes(self) -> int:
+        """The most bytes a download of this file may have: ``size`` plus 1% and
+        64 KiB (room for any gzip container of it), or `DEFAULT_MAX_DOWNLOAD_BYTES`
+        when ``size`` is unknown."""
+        if self.size is None:
+            return DEFAULT_MAX_DOWNLOAD_BYTES
+        return self.size + self.size // 100 + (64 << 10)
+
 
 @dataclass(frozen=True, eq=False)
 class DatasetSpec:
-    """A dataset of IDX files: ``splits`` maps a split name to (images, labels)."""
+    """A dataset of IDX files: ``splits`` maps a split name to (images, labels).
+
+    ``name`` must be a plain folder name (it is joined to the data folders).
+    """
 
     name: str
     title: str
@@ -58,10 +87,30 @@ class DatasetSpec:
     image_shape: tuple[int, ...] = (28, 28)
     num_classes: int = 10
 
+    def __post_init__(self) -> None:
+        check_plain_name("DatasetSpec", "name", "folder", self.name)
+
     @property
     def files(self) -> list[FileSpec]:
         """All files of all splits, in split order."""
         return [f for pair in self.splits.values() for f in pair]
+
+
+def check_plain_name(owner: str, argument: str, kind: str, name: object) -> str:
+    """``name`` if it names an entry inside a folder (no separator, not ``.``
+    or ``..``, no NUL), else ValueError: joined to a folder it could leave it."""
+    separators = {"/", "\\", os.sep, os.altsep or "/"}
+    if (
+        not isinstance(name, str)
+        or name in ("", ".", "..")
+        or "\x00" in name
+        or any(sep in name for sep in separators)
+    ):
+        raise ValueError(
+            f"{owner}: expected {argument} to be a plain {kind} name (no path separator, "
+            f"not '.' or '..'), got {name!r}"
+        )
+    return name
 
 
 def fetch_payload(
@@ -133,6 +182,7 @@ def _download(
             lambda p: _read_verified(p, file, ""),
             timeout=timeout,
             progress=progress,
+            max_bytes=file.max_download_bytes,
         )
     except DownloadError as err:
         raise DownloadError(
@@ -147,7 +197,7 @@ def _download(
 
 
 def _read_verified(path: Path, file: FileSpec, advice: str) -> bytes:
-    payload = read_payload(path)
+    payload = read_payload(path, max_bytes=file.size)
     verify_sha256(payload, file.sha256, str(path), advice)
     return payload
 

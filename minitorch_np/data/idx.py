@@ -12,8 +12,10 @@ signature ``1f 8b``), not from the file name.
 from __future__ import annotations
 
 import gzip
+import io
 import os
 import struct
+import sys
 import zlib
 from pathlib import Path
 from typing import BinaryIO, Union
@@ -22,6 +24,7 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from minitorch_np._atomic import atomic_write
+from minitorch_np._typing import PathLike
 
 __all__ = [
     "IDX_DTYPES",
@@ -33,7 +36,6 @@ __all__ = [
     "write_idx",
 ]
 
-PathLike = Union[str, "os.PathLike[str]"]
 Source = Union[PathLike, BinaryIO]  # noqa: UP007 - runtime alias, Python 3.9 has no X | Y
 
 #: IDX type code -> big-endian numpy dtype.
@@ -46,6 +48,10 @@ IDX_DTYPES: dict[int, np.dtype] = {
     0x0E: np.dtype(">f8"),
 }
 MAX_DIMS = 4
+#: Reading proceeds in chunks of this many (decompressed) bytes.
+CHUNK_BYTES = 1 << 20
+#: How far past the declared end a file is read to report its true size.
+LOOKAHEAD_BYTES = 4096
 _GZIP_SIGNATURE = b"\x1f\x8b"
 
 
@@ -57,30 +63,45 @@ def idx_magic(dtype: DTypeLike, ndim: int) -> int:
 def read_idx(source: Source, *, magic: int | None = None) -> np.ndarray:
     """Read an IDX file (gzip-compressed or raw) into a native-endian array.
 
-    ``source`` is a path or a binary file object. If ``magic`` is given, the
-    file must have exactly that magic number (e.g. ``0x00000803`` for a 3-D
-    uint8 array). The result has the shape stored in the file (1 to 4 dims)
-    and is writable. Every problem raises ``ValueError`` naming the file.
+    ``source`` is a path or a binary file object (a text stream raises
+    TypeError). If ``magic`` is given, the file must have exactly that magic
+    number (e.g. ``0x00000803`` for a 3-D uint8 array). The result has the
+    shape stored in the file (1 to 4 dims) and is writable. Every problem
+    raises ``ValueError`` naming the file. Memory is bounded: see `read_payload`.
     """
     name = _source_name(source)
     array = decode_idx(read_payload(source), name, magic=magic)
     return _writable_native(array)
 
 
-def read_payload(source: Source) -> bytes:
-    """The decompressed bytes of a file: gunzipped if gzip, else as stored."""
+def read_payload(source: Source, *, max_bytes: int | None = None) -> bytes:
+    """The decompressed bytes of a file (gunzipped if gzip, else as stored),
+    read in chunks of `CHUNK_BYTES` and never much past the size they declare.
+
+    For IDX content the header declares the size; reading stops within
+    `LOOKAHEAD_BYTES` past it and a longer file raises ValueError ("trailing
+    bytes"), so a small gzip file cannot expand into unbounded memory, and a
+    header declaring more than the file holds costs only what is there.
+    ``max_bytes`` (the known size of the file, e.g. from a dataset spec) is a
+    second bound: content past it raises ValueError. gzip content that is
+    not IDX is refused unless ``max_bytes`` is given.
+    """
     name = _source_name(source)
-    if isinstance(source, (str, os.PathLike)):
-        with open(source, "rb") as f:
-            data = f.read()
-    else:
-        data = source.read()
-    if not data.startswith(_GZIP_SIGNATURE):
-        return data
-    try:
-        return gzip.decompress(data)
-    except (OSError, EOFError, zlib.error) as err:
-        raise ValueError(f"{name}: corrupt gzip data ({err})") from None
+    with _opened(source, name) as raw:
+        head = raw.read(2)
+        if isinstance(head, str):
+            raise _text_stream_error(name)
+        compressed = head == _GZIP_SIGNATURE
+        stream: BinaryIO = raw
+        if compressed:
+            stream = gzip.GzipFile(fileobj=_Rewound(head, raw), mode="rb")  # type: ignore[call-overload]
+            head = b""
+        try:
+            return _read_bounded(stream, head, name, compressed, max_bytes)
+        except (OSError, EOFError, zlib.error) as err:
+            if not compressed:
+                raise
+            raise ValueError(f"{name}: corrupt gzip data ({err})") from None
 
 
 def decode_idx(
@@ -98,15 +119,10 @@ def decode_idx(
         raise ValueError(
             f"{source}: bad magic 0x{found:08X}, expected 0x{magic:08X}{label}"
         )
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    expected = _payload_bytes(dtype, shape, source)
     got = len(data) - offset
     if got != expected:
-        detail = "truncated" if got < expected else "trailing bytes"
-        dims = " x ".join(map(str, shape))
-        raise ValueError(
-            f"{source}: expected {expected} payload bytes for a {dims} {dtype.name} array, "
-            f"got {got} ({detail})"
-        )
+        raise _size_error(source, dtype, shape, expected, str(got))
     return np.frombuffer(
         data, dtype=dtype, count=expected // dtype.itemsize, offset=offset
     ).reshape(shape)
@@ -161,7 +177,8 @@ def _parse_header(data: bytes, source: str) -> tuple[np.dtype, tuple[int, ...], 
     if zero0 or zero1:
         raise ValueError(
             f"{source}: bad magic 0x{struct.unpack_from('>I', data)[0]:08X}: "
-            "the first two bytes of an IDX file must be zero (not an IDX file?)"
+            "the first two bytes of an IDX file must be zero (expected "
+            "0x0000TTDD: type code TT, DD dimensions; not an IDX file?)"
         )
     if code not in IDX_DTYPES:
         known = ", ".join(f"0x{c:02X} ({d.name})" for c, d in IDX_DTYPES.items())
@@ -179,6 +196,130 @@ def _parse_header(data: bytes, source: str) -> tuple[np.dtype, tuple[int, ...], 
         )
     shape = struct.unpack_from(f">{ndim}I", data, 4)
     return IDX_DTYPES[code], tuple(int(d) for d in shape), offset
+
+
+def _payload_bytes(dtype: np.dtype, shape: tuple[int, ...], source: str) -> int:
+    """prod(shape) * itemsize, exactly (Python ints); refused past what numpy
+    can address."""
+    total = dtype.itemsize
+    for dim in shape:
+        total *= dim
+    if total > sys.maxsize:
+        dims = " x ".join(map(str, shape))
+        raise ValueError(
+            f"{source}: dimensions {dims} of {dtype.name} declare {total} payload bytes, "
+            f"more than an array can hold ({sys.maxsize}); the header is corrupt"
+        )
+    return total
+
+
+def _size_error(
+    source: str, dtype: np.dtype, shape: tuple[int, ...], expected: int, got: str
+) -> ValueError:
+    detail = "truncated" if got.isdigit() and int(got) < expected else "trailing bytes"
+    dims = " x ".join(map(str, shape))
+    return ValueError(
+        f"{source}: expected {expected} payload bytes for a {dims} {dtype.name} array, "
+        f"got {got} ({detail})"
+    )
+
+
+def _read_bounded(
+    stream: BinaryIO, head: bytes, name: str, compressed: bool, max_bytes: int | None
+) -> bytes:
+    """The content of ``stream`` (``head`` already read from it), read no
+    further than `LOOKAHEAD_BYTES` past the size its IDX header (or
+    ``max_bytes``) declares."""
+    data = bytearray(head)
+    data += _read_up_to(stream, 4 - len(data))
+    if len(data) == 4 and data[0] == data[1] == 0:
+        data += _read_up_to(stream, 4 * data[3] if data[3] <= MAX_DIMS else 0)
+    try:
+        dtype, shape, offset = _parse_header(bytes(data), name)
+    except ValueError:
+        if max_bytes is None and compressed:
+            raise
+        limit = max_bytes  # a raw file is bounded by its size on disk
+        declared = None
+    else:
+        declared = _payload_bytes(dtype, shape, name)
+        limit = offset + declared
+        if max_bytes is not None and limit > max_bytes:
+            raise ValueError(
+                f"{name}: declares {declared} payload bytes for a "
+                f"{' x '.join(map(str, shape))} {dtype.name} array, but the file is known "
+                f"to hold at most {max_bytes - offset}"
+            ) from None
+    data += _read_up_to(stream, None if limit is None else limit - len(data))
+    extra = _read_up_to(stream, LOOKAHEAD_BYTES) if limit is not None else b""
+    if extra:
+        more = "" if len(extra) < LOOKAHEAD_BYTES else "more than "
+        if declared is None:
+            raise ValueError(
+                f"{name}: larger than the {max_bytes} bytes the file is known to hold"
+            )
+        raise _size_error(
+            name, dtype, shape, declared, f"{more}{len(data) + len(extra) - offset}"
+        )
+    return bytes(data)
+
+
+def _read_up_to(stream: BinaryIO, count: int | None) -> bytes:
+    """Up to ``count`` bytes (all, if None), in chunks of `CHUNK_BYTES`."""
+    parts = bytearray()
+    while count is None or len(parts) < count:
+        want = CHUNK_BYTES if count is None else min(CHUNK_BYTES, count - len(parts))
+        chunk = stream.read(want)
+        if isinstance(chunk, str):
+            raise _text_stream_error(_source_name(stream))
+        if not chunk:
+            break
+        parts += chunk
+    return bytes(parts)
+
+
+class _opened:
+    """``with _opened(source, name) as f``: a path opened for binary reading
+    (and closed after), or the caller's file object as is."""
+
+    def __init__(self, source: Source, name: str) -> None:
+        if isinstance(source, io.TextIOBase):
+            raise _text_stream_error(name)
+        self.source = source
+        self.file: BinaryIO | None = None
+
+    def __enter__(self) -> BinaryIO:
+        if isinstance(self.source, (str, os.PathLike)):
+            self.file = open(self.source, "rb")  # noqa: SIM115 - closed in __exit__
+            return self.file
+        return self.source
+
+    def __exit__(self, *exc: object) -> None:
+        if self.file is not None:
+            self.file.close()
+
+
+class _Rewound:
+    """A binary stream with bytes already read from it put back in front."""
+
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        self.head, self.rest = head, rest
+
+    def read(self, size: int = -1) -> bytes:
+        if not self.head:
+            return self.rest.read(size)
+        if size is None or size < 0:
+            data, self.head = self.head + self.rest.read(), b""
+            return data
+        data, self.head = self.head[:size], self.head[size:]
+        return data + (self.rest.read(size - len(data)) if size > len(data) else b"")
+
+
+def _text_stream_error(name: str) -> TypeError:
+    return TypeError(
+        f"{name}: IDX data is binary: a binary file is needed, got a text stream; "
+        "open it with open(path, 'rb')"
+    )
 
 
 def _type_code(dtype: np.dtype) -> int:

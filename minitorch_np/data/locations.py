@@ -16,7 +16,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Union
+
+from minitorch_np._typing import PathLike
 
 __all__ = [
     "DATA_ENV",
@@ -31,8 +32,6 @@ __all__ = [
 DATA_ENV = "MINITORCH_NP_DATA"
 #: Where Debian's dataset packages install (e.g. dataset-fashion-mnist).
 SYSTEM_DATA_DIR = Path("/usr/share/datasets")
-
-PathLike = Union[str, "os.PathLike[str]"]
 
 
 @dataclass(frozen=True)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from typing import Union
 
 import numpy as np
 from numpy.typing import DTypeLike
 
-from .download import DEFAULT_TIMEOUT
-from .fetch import DatasetSpec, FileSpec, fetch_payload
-from .idx import decode_idx, idx_magic
+from minitorch_np._typing import PathLike
+from minitorch_np.data.download import DEFAULT_TIMEOUT
+from minitorch_np.data.fetch import DatasetSpec, FileSpec, fetch_payload
+from minitorch_np.data.idx import decode_idx, idx_magic
 
 __all__ = [
     "FASHION_MNIST",
@@ -21,20 +20,22 @@ __all__ = [
     "load_mnist",
 ]
 
-PathLike = Union[str, "os.PathLike[str]"]
-
 
 def _mnist_like(
     name: str, title: str, hashes: dict[str, str], mirrors: tuple[str, ...]
 ) -> DatasetSpec:
-    def pair(prefix: str) -> tuple[FileSpec, FileSpec]:
+    def pair(prefix: str, n: int) -> tuple[FileSpec, FileSpec]:
+        """Sizes: 16 header bytes + n x 28 x 28 pixels; 8 + n labels."""
         images, labels = f"{prefix}-images-idx3-ubyte", f"{prefix}-labels-idx1-ubyte"
-        return FileSpec(images + ".gz", hashes[images]), FileSpec(
-            labels + ".gz", hashes[labels]
+        return FileSpec(images + ".gz", hashes[images], 16 + n * 28 * 28), FileSpec(
+            labels + ".gz", hashes[labels], 8 + n
         )
 
     return DatasetSpec(
-        name, title, {"train": pair("train"), "test": pair("t10k")}, mirrors
+        name,
+        title,
+        {"train": pair("train", 60000), "test": pair("t10k", 10000)},
+        mirrors,
     )
 
 

@@ -13,10 +13,13 @@ The contract (Torch7's ``updateOutput`` / ``updateGradInput`` /
   gradient; the default calls ``backward`` and drops dL/dx, so every layer
   supports it, and layers such as `Linear` override it to skip that work.
 
-Parameters (`Parameter`), sub-layers (`Layer`) and buffers (non-trainable state
-such as running statistics, see `register_buffer`) are registered automatically
-when assigned as attributes, in assignment order; ``parameters()``,
-``state_dict()`` and ``train()``/``eval()`` walk that registry.
+Parameters (`Parameter`), sub-layers (`Layer`), random generators
+(``numpy.random.Generator``, e.g. Dropout's ``rng``) and buffers (non-trainable
+state such as running statistics, see `register_buffer`) are registered
+automatically when assigned as attributes, in assignment order;
+``parameters()``, ``named_generators()``, ``state_dict()`` and
+``train()``/``eval()`` walk that registry. Checkpoints save the state of every
+generator ``named_generators()`` yields, whatever its attribute name.
 """
 
 from __future__ import annotations
@@ -39,17 +42,26 @@ class Layer:
     _parameters: dict[str, Parameter]
     _children: dict[str, Layer]
     _buffers: dict[str, np.ndarray]
+    _generators: dict[str, np.random.Generator]
 
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", {})
         object.__setattr__(self, "_children", {})
         object.__setattr__(self, "_buffers", {})
+        object.__setattr__(self, "_generators", {})
         object.__setattr__(self, "training", True)
 
     # ------------------------------------------------------------------ registry
     def __setattr__(self, name: str, value: object) -> None:
         registries = self.__dict__.get("_parameters")
-        if registries is None and isinstance(value, (Parameter, Layer)):
+        generators = self.__dict__.get("_generators")
+        if generators is not None:
+            generators.pop(name, None)
+            if isinstance(value, np.random.Generator):
+                generators[name] = value
+        if registries is None and isinstance(
+            value, (Parameter, Layer, np.random.Generator)
+        ):
             raise AttributeError(
                 f"{type(self).__name__}: cannot assign {name!r} before "
                 "Layer.__init__() ran; call super().__init__() first in __init__"
@@ -154,6 +166,26 @@ class Layer:
             yield prefix + name, buffer
         for child_name, child in self._children.items():
             yield from child.named_buffers(prefix + child_name + ".")
+
+    def named_generators(
+        self, prefix: str = ""
+    ) -> Iterator[tuple[str, np.random.Generator]]:
+        """Yield ``(dotted_name, generator)`` for every ``numpy.random.Generator``
+        assigned as an attribute of this layer or a descendant (own first, then
+        each child's, in registration order), e.g. ``"2.rng"`` for a Dropout at
+        position 2. A generator shared by several layers is yielded once, under
+        its first name. Checkpoints save and restore exactly these."""
+        seen: set[int] = set()
+        for name, generator in self._all_generators(prefix):
+            if id(generator) not in seen:
+                seen.add(id(generator))
+                yield name, generator
+
+    def _all_generators(self, prefix: str) -> Iterator[tuple[str, np.random.Generator]]:
+        for name, generator in self._generators.items():
+            yield prefix + name, generator
+        for child_name, child in self._children.items():
+            yield from child._all_generators(prefix + child_name + ".")
 
     def num_parameters(self) -> int:
         """Total number of trainable scalars."""

@@ -7,6 +7,8 @@ that starts the backward chain through the model.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 _REDUCTIONS = ("mean", "sum")
@@ -14,7 +16,14 @@ _REDUCTIONS = ("mean", "sum")
 
 class Loss:
     """Base class: subclasses implement ``forward(prediction, target) -> float``
-    (caching what backward needs) and ``backward() -> dL/dprediction``."""
+    (caching what backward needs) and ``backward() -> dL/dprediction``.
+
+    ``is_classification`` declares that predictions are (N, K) class scores
+    and targets class labels, so a `Trainer` measures accuracy
+    (``accuracy="auto"``); False unless a subclass says otherwise.
+    """
+
+    is_classification: ClassVar[bool] = False
 
     def __init__(self, reduction: str = "mean") -> None:
         if reduction not in _REDUCTIONS:

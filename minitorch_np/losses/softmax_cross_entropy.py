@@ -28,6 +28,8 @@ class SoftmaxCrossEntropy(Loss):
     +-1e4 give a finite loss and gradient.
     """
 
+    is_classification = True
+
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__(reduction)
         self._probs_t: np.ndarray | None = None  # softmax probabilities, (K, N)

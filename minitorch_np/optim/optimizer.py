@@ -173,7 +173,8 @@ class Optimizer:
         self._checked = checked
 
     def _checked_constants(self, dtype: np.dtype) -> Constants:
-        constants = self._step_constants(dtype)
+        with np.errstate(over="ignore", under="ignore"):  # checked below
+            constants = self._step_constants(dtype)
         for name, value in constants.items():
             zero = name in self.positive_constants and value <= 0
             if zero or not np.isfinite(value):

@@ -6,19 +6,31 @@ epoch's values to its `History`, steps its learning-rate scheduler, then calls
 the epoch's History values (``loss``, ``acc``, ``val_loss``, ``val_acc``,
 ``lr``, ``seconds``; the columns that were measured). A callback stops
 training by setting ``self.trainer.stop_training = True``; the current epoch
-still finishes its callbacks.
+still finishes its callbacks. `ModelCheckpoint` callbacks run after the others
+(as in PyTorch Lightning), so a checkpoint holds every callback's state at the
+end of its epoch.
+
+Before the first batch, ``fit`` calls ``check(log_names)`` of every callback
+with the names its epoch logs will have, so a setting that cannot work (a
+monitored value that will never be there, a path that cannot be written)
+fails at once. A callback's ``state_dict()`` goes into checkpoints and
+``load_state_dict`` brings it back on resume, so a resumed run takes the
+decisions of an uninterrupted one.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+import numbers
+import os
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from minitorch_np._validation import check_int, check_number
+from minitorch_np.training.protocols import Scheduler
 
 if TYPE_CHECKING:
     from minitorch_np.training.trainer import Trainer
@@ -33,8 +45,25 @@ class Callback:
 
     trainer: Trainer
 
+    def check(self, log_names: Collection[str]) -> None:
+        """Called when ``fit`` starts, before anything else: raise if this
+        callback cannot work with epoch logs of these names."""
+
+    def state_dict(self) -> dict[str, Any]:
+        """What a checkpoint saves of this callback (JSON scalars, lists,
+        dicts, arrays); empty for a callback without state."""
+        return {}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore what `state_dict` returned; ValueError if it does not fit."""
+        if state:
+            raise ValueError(
+                f"{type(self).__name__}.load_state_dict: expected no state, got keys {sorted(state)}"
+            )
+
     def on_train_begin(self) -> None:
-        """Called once when ``fit`` starts (after a resume has been loaded)."""
+        """Called once when ``fit`` starts, before a checkpoint given as
+        ``resume_from`` is loaded (the load then restores `state_dict`)."""
 
     def on_epoch_end(self, epoch: int, logs: Mapping[str, float]) -> None:
         """Called after epoch ``epoch`` (1, 2, ...) with its History values."""
@@ -60,6 +89,10 @@ class _Monitor:
         )
         self.min_delta: float = check_number(owner, "min_delta", min_delta, low=0.0)
         self.best: float | None = None
+
+    def check(self, log_names: Collection[str]) -> None:
+        """KeyError when the monitored name will not be among the epoch logs."""
+        self.read(dict.fromkeys(log_names, 0.0))
 
     def read(self, logs: Mapping[str, float]) -> float:
         if self.name not in logs:
@@ -123,6 +156,48 @@ class EarlyStopping(Callback):
     def best(self) -> float | None:
         return self._monitor.best
 
+    def check(self, log_names: Collection[str]) -> None:
+        self._monitor.check(log_names)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "best": self._monitor.best,
+            "best_epoch": self.best_epoch,
+            "stopped_epoch": self.stopped_epoch,
+            "wait": self.wait,
+            "best_weights": self.best_weights,
+        }
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        owner = "EarlyStopping.load_state_dict"
+        _check_keys(
+            owner,
+            state,
+            ("best", "best_epoch", "stopped_epoch", "wait", "best_weights"),
+        )
+        best = _optional_number(owner, "best", state["best"])
+        counters = {
+            name: _count(owner, name, state[name])
+            for name in ("best_epoch", "stopped_epoch", "wait")
+        }
+        weights = state["best_weights"]
+        if weights is not None and not (
+            isinstance(weights, Mapping)
+            and all(isinstance(v, np.ndarray) for v in weights.values())
+        ):
+            raise ValueError(
+                f"{owner}: expected best_weights to be None or a dict of arrays"
+            )
+        self._monitor.best = best
+        self.best_epoch, self.stopped_epoch, self.wait = (
+            counters["best_epoch"], counters["stopped_epoch"], counters["wait"],
+        )  # fmt: skip
+        self.best_weights = (
+            {name: np.array(array) for name, array in weights.items()}
+            if weights is not None
+            else None
+        )
+
     def on_train_begin(self) -> None:
         self._reset()
 
@@ -179,8 +254,43 @@ class ModelCheckpoint(Callback):
     def best(self) -> float | None:
         return self._monitor.best
 
+    def check(self, log_names: Collection[str]) -> None:
+        """The monitored value (with ``save_best_only``) will be there, the path
+        can be filled from the logs, and its folder exists and is writable."""
+        if self.save_best_only:
+            self._monitor.check(log_names)
+        path = Path(self._format_path(1, dict.fromkeys(log_names, 0.0)))
+        folder = path.parent
+        if not folder.is_dir():
+            raise ValueError(
+                f"ModelCheckpoint: the folder {str(folder)!r} of {self.path!r} does not "
+                "exist; create it first"
+            )
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise ValueError(
+                f"ModelCheckpoint: the folder {str(folder)!r} is not writable"
+            )
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "best": self._monitor.best,
+            "last_path": None if self.last_path is None else str(self.last_path),
+        }
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        owner = "ModelCheckpoint.load_state_dict"
+        _check_keys(owner, state, ("best", "last_path"))
+        best = _optional_number(owner, "best", state["best"])
+        if not isinstance(state["last_path"], (str, type(None))):
+            raise ValueError(f"{owner}: expected last_path to be a string or None")
+        self._monitor.best = best
+        self.last_path = (
+            None if state["last_path"] is None else Path(state["last_path"])
+        )
+
     def on_train_begin(self) -> None:
         self._monitor.best = None
+        self.last_path = None
 
     def on_epoch_end(self, epoch: int, logs: Mapping[str, float]) -> None:
         if self.save_best_only:
@@ -218,18 +328,22 @@ class LearningRateScheduler(Callback):
     the monitored value.
     """
 
-    def __init__(self, scheduler: Any, monitor: str = "val_loss") -> None:
-        if not callable(getattr(scheduler, "step", None)):
+    def __init__(self, scheduler: Scheduler, monitor: str = "val_loss") -> None:
+        if not isinstance(scheduler, Scheduler):
             raise TypeError(
-                "LearningRateScheduler: expected a scheduler with a step() method, got "
-                f"{type(scheduler).__name__}"
+                "LearningRateScheduler: expected a scheduler with step(), state_dict() and "
+                f"load_state_dict() methods (e.g. StepLR), got {type(scheduler).__name__}"
             )
-        self.scheduler: Any = scheduler
+        self.scheduler: Scheduler = scheduler
         self._monitor: _Monitor = _Monitor("LearningRateScheduler", monitor, "auto")
 
     @property
     def needs_metric(self) -> bool:
         return bool(getattr(self.scheduler, "needs_metric", False))
+
+    def check(self, log_names: Collection[str]) -> None:
+        if self.needs_metric:
+            self._monitor.check(log_names)
 
     def on_epoch_end(self, epoch: int, logs: Mapping[str, float]) -> None:
         if self.needs_metric:
@@ -241,3 +355,30 @@ class LearningRateScheduler(Callback):
         return (
             f"LearningRateScheduler({self.scheduler!r}, monitor={self._monitor.name!r})"
         )
+
+
+def _check_keys(owner: str, state: Mapping[str, Any], keys: tuple[str, ...]) -> None:
+    if not isinstance(state, Mapping) or set(state) != set(keys):
+        found = sorted(state) if isinstance(state, Mapping) else type(state).__name__
+        missing = (
+            sorted(set(keys) - set(state)) if isinstance(state, Mapping) else list(keys)
+        )
+        raise ValueError(
+            f"{owner}: expected keys {sorted(keys)}, got {found} (missing {missing})"
+        )
+
+
+def _optional_number(owner: str, name: str, value: object) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(
+            f"{owner}: expected {name} to be a number or None, got {value!r}"
+        )
+    return float(value)
+
+
+def _count(owner: str, name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(f"{owner}: expected {name} to be an int >= 0, got {value!r}")
+    return int(value)

@@ -1,58 +1,58 @@
 """Checkpoints: one ``.npz`` file with everything needed to resume a run exactly.
 
-Keys inside the file (all plain numeric or unicode arrays: it loads with
-``np.load(path, allow_pickle=False)``)::
+The file holds an entry ``metadata`` (a 0-d unicode array: a JSON document)
+and one uncompressed ``.npy`` entry per array; it loads with
+``np.load(path, allow_pickle=False)``. The JSON::
 
-    "metadata"               0-d unicode array: a JSON document (below)
-    "model/<name>"           every parameter and buffer of model.state_dict(),
-                             e.g. "model/0.weight", "model/0.bias"
-    "optimizer/<i>/<name>"   per-parameter optimizer buffers, e.g.
-                             "optimizer/0/momentum_buffer" (i = parameter index)
-
-The metadata JSON::
-
-    {"format": "minitorch_np.checkpoint", "version": 1, "minitorch_np": "0.1.0",
-     "epoch": 2,                              # completed epochs
-     "history": {"loss": [...], ...},         # History.to_dict()
-     "optimizer": {"type": "SGD", "hyperparameters": {...}, "step_count": 938,
-                   "buffers": [["momentum_buffer"], ...]} or null,
+    {"format": "minitorch_np.checkpoint", "version": 2, "minitorch_np": "0.1.0",
+     "epoch": 2,                          # completed epochs
+     "history": {"loss": [...], ...},     # History.to_dict()
+     "model": model.state_dict(),
+     "generators": {"model": {name: bit-generator state, ...},   # named_generators()
+                    "train_loader": bit-generator state or null},
+     "optimizer": optimizer.state_dict() or null,
      "scheduler": scheduler.state_dict() or null,
-     "rng": {"train_loader": <bit-generator state> or null,
-             "layers": {"<dotted layer name>": <bit-generator state>, ...}}}
+     "callbacks": {"EarlyStopping[0]": callback.state_dict(), ...}}
 
-A bit-generator state is ``Generator.bit_generator.state`` (for the default
-PCG64: two 128-bit integers, which Python's json keeps exactly); array fields
-of other bit generators are written as ``{"__ndarray__": [...], "dtype": ...}``.
+Each part is what the object's ``state_dict()`` returned (see
+`minitorch_np.training.state_tree`): every array in it is replaced by
+``{"__array__": "<entry>"}``, e.g. ``"model/0.weight"`` or
+``"optimizer/state/0/momentum_buffer"``. A bit-generator state is
+``Generator.bit_generator.state`` (Python's json keeps PCG64's 128-bit
+integers exactly).
 
-Files are written atomically (`minitorch_np._atomic`): into a temporary file
-in the same folder, flushed to disk (fsync), then renamed over the destination
-with ``os.replace``. A failure at any point leaves the previous file untouched
-and removes the temporary file.
+Saving is atomic (into a temporary file in the same folder, fsync, then
+``os.replace``). Loading validates everything it can before changing any
+object (format, metadata, every entry's shape and dtype from its header,
+generator states), then restores the objects in order, each with its own
+``load_state_dict``; if one refuses, every object gets its previous state
+back. Every problem is a ValueError naming the file. Memory is bounded by the
+file's size (see `minitorch_np.training.npz_archive`).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import warnings
-import zipfile
-from collections.abc import Iterator
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
-from minitorch_np._atomic import atomic_write
+from minitorch_np._typing import PathLike
 from minitorch_np._validation import check_int
 from minitorch_np._version import __version__
 from minitorch_np.layers.layer import Layer
 from minitorch_np.optim.optimizer import Optimizer
+from minitorch_np.training import checkpoint_checks as checks
 from minitorch_np.training.history import History
+from minitorch_np.training.npz_archive import NpzReader, write_npz
+from minitorch_np.training.protocols import Scheduler, Stateful
+from minitorch_np.training.state_tree import dump_json, pack, unpack
 
-PathLike = Union[str, "os.PathLike[str]"]
-FORMAT = "minitorch_np.checkpoint"
-VERSION = 1
+__all__ = ["Checkpoint", "load_checkpoint", "save_checkpoint"]
 
 
 @dataclass
@@ -75,20 +75,22 @@ def save_checkpoint(
     epoch: int = 0,
     history: History | None = None,
     train_loader: Any = None,
-    scheduler: Any = None,
+    scheduler: Scheduler | None = None,
+    callbacks: Sequence[Stateful] = (),
 ) -> Path:
-    """Write model, optimizer, epoch, history and RNG states to ``path`` (.npz).
+    """Write model, optimizer, epoch, history, callback and RNG states to ``path`` (.npz).
 
     Args:
         path: the destination, used as given (no ``.npz`` is appended).
-        model: its parameters and buffers are saved, and the state of every
-            ``numpy.random.Generator`` stored as an ``rng`` attribute of the
-            model or any sub-layer (e.g. Dropout's).
-        optimizer: its ``state_dict()`` (hyperparameters, step count, buffers).
-        epoch: the number of completed epochs.
+        model: its ``state_dict()`` (parameters and buffers) and the state of
+            every generator of ``model.named_generators()`` (e.g. Dropout's).
+        optimizer: its ``state_dict()``, as returned.
+        epoch: the number of completed epochs (the caller vouches for it:
+            `Trainer.save_checkpoint` refuses to save from the middle of an epoch).
         history: the `History` so far.
         train_loader: its ``rng`` Generator (the shuffling order) is saved.
-        scheduler: a learning-rate scheduler; its ``state_dict()`` is saved.
+        scheduler: its ``state_dict()``, as returned.
+        callbacks: each one's ``state_dict()`` (e.g. EarlyStopping's counters).
 
     Returns the path written.
     """
@@ -97,56 +99,38 @@ def save_checkpoint(
             f"save_checkpoint: expected model to be a Layer, got {type(model).__name__}"
         )
     epoch = check_int("save_checkpoint", "epoch", epoch, low=0)
-    arrays = {f"model/{name}": array for name, array in model.state_dict().items()}
-    metadata: dict[str, Any] = {
-        "format": FORMAT,
-        "version": VERSION,
-        "minitorch_np": __version__,
-        "epoch": int(epoch),
-        "history": (history if history is not None else History()).to_dict(),
-        "optimizer": None,
-        "scheduler": scheduler.state_dict() if scheduler is not None else None,
-        "rng": {
-            "train_loader": _loader_rng_state(train_loader),
-            "layers": {
-                name: _to_json(rng.bit_generator.state)
-                for name, rng in layer_generators(model)
+    loader_rng = _loader_generator(train_loader)
+    parts = {
+        "model": model.state_dict(),
+        "generators": {
+            "model": {
+                name: rng.bit_generator.state for name, rng in model.named_generators()
             },
+            "train_loader": loader_rng.bit_generator.state if loader_rng else None,
+        },
+        "optimizer": optimizer.state_dict() if optimizer is not None else None,
+        "scheduler": scheduler.state_dict() if scheduler is not None else None,
+        "callbacks": {
+            key: callback.state_dict()
+            for key, callback in zip(checks.callback_keys(callbacks), callbacks)
         },
     }
-    if optimizer is not None:
-        state = optimizer.state_dict()
-        metadata["optimizer"] = {
-            "type": state["type"],
-            "hyperparameters": state["hyperparameters"],
-            "step_count": state["step_count"],
-            "buffers": [sorted(buffers) for buffers in state["state"]],
-        }
-        for index, buffers in enumerate(state["state"]):
-            arrays.update(
-                (f"optimizer/{index}/{name}", value) for name, value in buffers.items()
-            )
-    arrays["metadata"] = np.array(_dump_json(metadata))
-    destination = Path(path)
-    with atomic_write(destination) as (file, _):
-        # (numpy's stubs read **arrays as if it could hold allow_pickle: bool)
-        np.savez(file, **arrays)  # type: ignore[arg-type]
-    return destination
-
-
-def _dump_json(metadata: dict[str, Any]) -> str:
-    def numpy_scalar(value: object) -> object:
-        if isinstance(value, np.generic):
-            return value.item()
-        raise TypeError(f"{type(value).__name__} {value!r} is not JSON serialisable")
-
+    arrays: dict[str, np.ndarray] = {}
     try:
-        return json.dumps(metadata, default=numpy_scalar)
+        packed = {name: pack(part, name, arrays) for name, part in parts.items()}
+        text = dump_json({
+            "format": checks.FORMAT, "version": checks.VERSION, "minitorch_np": __version__,
+            "epoch": epoch, "history": (history or History()).to_dict(), **packed,
+        })  # fmt: skip
     except (TypeError, ValueError) as error:
         raise TypeError(
-            f"save_checkpoint: the metadata (optimizer hyperparameters, scheduler state, "
-            f"history) must be JSON-serialisable: {error}"
+            f"save_checkpoint: the metadata (optimizer hyperparameters, scheduler and "
+            f"callback states, history) must be JSON-serialisable: {error}"
         ) from error
+    arrays["metadata"] = np.array(text)
+    destination = Path(path)
+    write_npz(destination, arrays)
+    return destination
 
 
 # ---------------------------------------------------------------------- load
@@ -156,176 +140,140 @@ def load_checkpoint(
     optimizer: Optimizer | None = None,
     *,
     train_loader: Any = None,
-    scheduler: Any = None,
+    scheduler: Scheduler | None = None,
+    callbacks: Sequence[Stateful] = (),
 ) -> Checkpoint:
     """Restore ``path`` (written by `save_checkpoint`) into the given objects, in place.
 
-    The model's parameters and buffers, the layer Generators, and, when given,
-    the optimizer state, the train loader's Generator and the scheduler state
-    are restored. Returns the `Checkpoint` (epoch and history).
+    The model's state and generators, and, when given, the scheduler, the
+    optimizer (after the scheduler: the learning rate is the optimizer's own
+    saved one), the train loader's Generator and the callbacks' states are
+    restored. A callback with a state but none saved keeps its state (with a
+    warning); saved states of callbacks not given are ignored. Returns the
+    `Checkpoint` (epoch and history).
 
     Raises:
-        ValueError: the file is not a checkpoint, or it does not fit the
-            objects (a parameter of another shape, another optimizer type,
-            ...); the message names the mismatch. Nothing is modified then.
+        ValueError: naming the file: it is not a checkpoint, is corrupt or
+            crafted, or does not fit the objects (a parameter of another
+            shape, another optimizer type, ...). Nothing is modified then.
     """
     where = f"load_checkpoint({str(path)!r})"
-    metadata, model_state, optimizer_buffers = _read(Path(path), where)
-    snapshot = _Snapshot(model, optimizer, train_loader, scheduler)
     try:
-        model.load_state_dict(model_state)
-        _restore_layer_generators(model, metadata["rng"]["layers"])
-        if optimizer is not None:
-            _restore_optimizer(optimizer, metadata["optimizer"], optimizer_buffers)
-        if train_loader is not None:
-            _restore_loader_generator(train_loader, metadata["rng"]["train_loader"])
-        if scheduler is not None:
-            if metadata["scheduler"] is None:
-                raise ValueError(
-                    "the checkpoint holds no scheduler state (it was saved without one)"
-                )
-            scheduler.load_state_dict(metadata["scheduler"])
-            if optimizer is not None:  # the optimizer's saved lr is the authority
-                optimizer.lr = metadata["optimizer"]["hyperparameters"]["lr"]
+        with NpzReader(Path(path)) as archive:
+            metadata = _read_metadata(archive)
+            epoch, history = checks.check_metadata(metadata)
+            checks.check_references(metadata, archive.entries)
+            _check_headers(metadata, archive, model, optimizer, scheduler)
+            arrays = {
+                name: archive.read(name)
+                for name in archive.entries
+                if name != "metadata"
+            }
+        parts = {name: unpack(metadata[name], arrays) for name in checks.SECTIONS}
+        _check_generators(parts["generators"], model, train_loader)
+    except ValueError as error:
+        raise ValueError(f"{where}: {error}") from None
+    snapshot = _Snapshot(model, optimizer, train_loader, scheduler, callbacks)
+    try:
+        _restore(parts, model, optimizer, train_loader, scheduler, callbacks)
     except Exception as error:
         snapshot.restore()
         raise ValueError(f"{where}: the checkpoint does not fit: {error}") from error
-    return Checkpoint(
-        epoch=int(metadata["epoch"]),
-        history=History.from_dict(metadata["history"]),
-        metadata=metadata,
-    )
+    return Checkpoint(epoch=epoch, history=history, metadata=metadata)
 
 
-def _read(
-    path: Path, where: str
-) -> tuple[dict[str, Any], dict[str, np.ndarray], dict[int, dict[str, np.ndarray]]]:
-    """Metadata, model state and optimizer buffers (by parameter index) of a file."""
-    if path.is_file() and not zipfile.is_zipfile(path):
-        raise ValueError(f"{where}: not a checkpoint (not an .npz archive)")
-    with np.load(path, allow_pickle=False) as contents:
-        if "metadata" not in contents.files:
-            raise ValueError(
-                f"{where}: not a minitorch_np checkpoint (no 'metadata' entry)"
-            )
-        metadata = json.loads(contents["metadata"].item())
-        if metadata.get("format") != FORMAT or metadata.get("version") != VERSION:
-            raise ValueError(
-                f"{where}: expected format {FORMAT!r} version {VERSION}, got "
-                f"{metadata.get('format')!r} version {metadata.get('version')!r}"
-            )
-        model_state: dict[str, np.ndarray] = {}
-        optimizer_buffers: dict[int, dict[str, np.ndarray]] = {}
-        for key in contents.files:
-            group, _, name = key.partition("/")
-            if group == "model":
-                model_state[name] = contents[key]
-            elif group == "optimizer":
-                index, _, buffer = name.partition("/")
-                optimizer_buffers.setdefault(int(index), {})[buffer] = contents[key]
-    return metadata, model_state, optimizer_buffers
-
-
-def _restore_optimizer(
-    optimizer: Optimizer,
-    saved: dict[str, Any] | None,
-    buffers: dict[int, dict[str, np.ndarray]],
-) -> None:
-    if saved is None:
+def _read_metadata(archive: NpzReader) -> Any:
+    if "metadata" not in archive.entries:
+        raise ValueError("not a minitorch_np checkpoint (no 'metadata' entry)")
+    shape, dtype = archive.entries["metadata"]
+    if shape != () or dtype.kind != "U":
         raise ValueError(
-            "the checkpoint holds no optimizer state (it was saved without one)"
+            f"malformed metadata: expected a 0-d unicode array, got {shape} {dtype}"
         )
-    optimizer.load_state_dict(
-        {
-            "type": saved["type"],
-            "hyperparameters": saved["hyperparameters"],
-            "step_count": saved["step_count"],
-            "state": [buffers.get(index, {}) for index in range(len(saved["buffers"]))],
-        }
-    )
+    try:
+        return json.loads(archive.read("metadata").item())
+    except (json.JSONDecodeError, RecursionError) as error:
+        raise ValueError(f"malformed metadata: not JSON ({error})") from None
 
 
-def _restore_loader_generator(train_loader: Any, saved: dict[str, Any] | None) -> None:
-    rng = getattr(train_loader, "rng", None)
-    if saved is None:
-        if isinstance(rng, np.random.Generator):
+def _check_headers(
+    metadata: Mapping[str, Any], archive: NpzReader, model: Layer,
+    optimizer: Optimizer | None, scheduler: Scheduler | None,
+) -> None:  # fmt: skip
+    """Shapes and dtypes from the entries' headers, before any data is read."""
+    try:
+        checks.check_model_headers(model, metadata["model"], archive.entries)
+    except ValueError as error:
+        raise ValueError(f"the checkpoint does not fit: {error}") from None
+    if optimizer is not None:
+        if metadata["optimizer"] is None:
+            raise ValueError(
+                "the checkpoint holds no optimizer state (it was saved without one)"
+            )
+        checks.check_optimizer_headers(
+            optimizer, metadata["optimizer"], archive.entries
+        )
+    if scheduler is not None and metadata["scheduler"] is None:
+        raise ValueError(
+            "the checkpoint holds no scheduler state (it was saved without one)"
+        )
+
+
+def _check_generators(
+    saved: Mapping[str, Any], model: Layer, train_loader: Any
+) -> None:
+    checks.check_generator_names(model, saved["model"])
+    for name, rng in model.named_generators():
+        checks.check_generator_state(saved["model"][name], rng, f"generator {name!r}")
+    loader_rng = _loader_generator(train_loader)
+    if train_loader is not None and saved["train_loader"] is not None:
+        if loader_rng is None:
+            raise ValueError(
+                f"the checkpoint holds a train-loader RNG state but the given "
+                f"{type(train_loader).__name__} has no numpy Generator attribute 'rng'"
+            )
+        checks.check_generator_state(
+            saved["train_loader"], loader_rng, "the train loader"
+        )
+
+
+def _restore(
+    parts: Mapping[str, Any], model: Layer, optimizer: Optimizer | None,
+    train_loader: Any, scheduler: Scheduler | None, callbacks: Sequence[Stateful],
+) -> None:  # fmt: skip
+    """Each object loads its own saved state (the scheduler before the optimizer)."""
+    model.load_state_dict(parts["model"])
+    for name, rng in model.named_generators():
+        rng.bit_generator.state = parts["generators"]["model"][name]
+    if scheduler is not None:
+        scheduler.load_state_dict(parts["scheduler"])
+    if optimizer is not None:
+        optimizer.load_state_dict(parts["optimizer"])
+    loader_rng = _loader_generator(train_loader)
+    if loader_rng is not None:
+        if parts["generators"]["train_loader"] is None:
             warnings.warn(
                 "load_checkpoint: the checkpoint holds no train-loader RNG state (saved "
                 "without train_loader), so the shuffling order will not continue the saved run",
-                stacklevel=3,
+                stacklevel=4,
             )
-        return
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(
-            f"the checkpoint holds a train-loader RNG state but the given "
-            f"{type(train_loader).__name__} has no numpy Generator attribute 'rng'"
-        )
-    _set_generator_state(rng, saved, "the train loader")
+        else:
+            loader_rng.bit_generator.state = parts["generators"]["train_loader"]
+    saved = parts["callbacks"]
+    for key, callback in zip(checks.callback_keys(callbacks), callbacks):
+        if key in saved:
+            callback.load_state_dict(saved[key])
+        elif callback.state_dict():
+            warnings.warn(
+                f"load_checkpoint: the checkpoint holds no state for callback {key}; "
+                "it starts afresh",
+                stacklevel=4,
+            )
 
 
-def _restore_layer_generators(model: Layer, saved: dict[str, Any]) -> None:
-    generators = dict(layer_generators(model))
-    if set(generators) != set(saved):
-        raise ValueError(
-            f"the model has random generators (attribute 'rng') in layers "
-            f"{sorted(generators)}, the checkpoint in layers {sorted(saved)}"
-        )
-    for name, rng in generators.items():
-        _set_generator_state(rng, saved[name], f"layer {name!r}")
-
-
-# ---------------------------------------------------------------------- generators
-def layer_generators(
-    model: Layer, prefix: str = ""
-) -> Iterator[tuple[str, np.random.Generator]]:
-    """``(dotted_name, generator)`` for every layer (the model itself named
-    ``""``) whose ``rng`` attribute is a ``numpy.random.Generator``."""
-    rng = getattr(model, "rng", None)
-    if isinstance(rng, np.random.Generator):
-        yield prefix.rstrip("."), rng
-    for name, child in model.named_children():
-        yield from layer_generators(child, f"{prefix}{name}.")
-
-
-def _loader_rng_state(train_loader: Any) -> dict[str, Any] | None:
+def _loader_generator(train_loader: Any) -> np.random.Generator | None:
     rng = getattr(train_loader, "rng", None)
-    return (
-        _to_json(rng.bit_generator.state)
-        if isinstance(rng, np.random.Generator)
-        else None
-    )
-
-
-def _set_generator_state(
-    rng: np.random.Generator, saved: dict[str, Any], owner: str
-) -> None:
-    kind = type(rng.bit_generator).__name__
-    if saved.get("bit_generator") != kind:
-        raise ValueError(
-            f"{owner}: the checkpoint holds a {saved.get('bit_generator')} state, "
-            f"the generator is a {kind}"
-        )
-    rng.bit_generator.state = _from_json(saved)
-
-
-def _to_json(value: Any) -> Any:
-    """Bit-generator state -> JSON-friendly (arrays tagged with their dtype)."""
-    if isinstance(value, dict):
-        return {key: _to_json(item) for key, item in value.items()}
-    if isinstance(value, np.ndarray):
-        return {"__ndarray__": value.tolist(), "dtype": str(value.dtype)}
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
-def _from_json(value: Any) -> Any:
-    """Inverse of `_to_json`."""
-    if isinstance(value, dict):
-        if "__ndarray__" in value:
-            return np.array(value["__ndarray__"], dtype=value["dtype"])
-        return {key: _from_json(item) for key, item in value.items()}
-    return value
+    return rng if isinstance(rng, np.random.Generator) else None
 
 
 class _Snapshot:
@@ -333,23 +281,29 @@ class _Snapshot:
     failed load can put it all back."""
 
     def __init__(
-        self, model: Layer, optimizer: Any, train_loader: Any, scheduler: Any
-    ) -> None:
+        self, model: Layer, optimizer: Optimizer | None, train_loader: Any,
+        scheduler: Scheduler | None, callbacks: Sequence[Stateful],
+    ) -> None:  # fmt: skip
         self.model, self.optimizer, self.scheduler = model, optimizer, scheduler
         self.model_state = model.state_dict()
         self.optimizer_state = optimizer.state_dict() if optimizer is not None else None
         self.scheduler_state = scheduler.state_dict() if scheduler is not None else None
-        generators = [rng for _, rng in layer_generators(model)]
-        loader_rng = getattr(train_loader, "rng", None)
-        if isinstance(loader_rng, np.random.Generator):
+        self.callback_states = [
+            (callback, callback.state_dict()) for callback in callbacks
+        ]
+        generators = [rng for _, rng in model.named_generators()]
+        loader_rng = _loader_generator(train_loader)
+        if loader_rng is not None:
             generators.append(loader_rng)
         self.generator_states = [(rng, rng.bit_generator.state) for rng in generators]
 
     def restore(self) -> None:
         self.model.load_state_dict(self.model_state)
-        if self.scheduler_state is not None:
+        if self.scheduler is not None and self.scheduler_state is not None:
             self.scheduler.load_state_dict(self.scheduler_state)
-        if self.optimizer_state is not None:  # after the scheduler: its lr wins
+        if self.optimizer is not None and self.optimizer_state is not None:
             self.optimizer.load_state_dict(self.optimizer_state)
-        for rng, state in self.generator_states:
-            rng.bit_generator.state = state
+        for callback, state in self.callback_states:
+            callback.load_state_dict(state)
+        for rng, generator_state in self.generator_states:
+            rng.bit_generator.state = generator_state

@@ -22,26 +22,24 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Union
 
 import numpy as np
 
-from minitorch_np._validation import check_int
+from minitorch_np._typing import PathLike
 from minitorch_np.layers.layer import Layer
 from minitorch_np.losses.loss import Loss
-from minitorch_np.losses.softmax_cross_entropy import SoftmaxCrossEntropy
-from minitorch_np.metrics import count_correct
+from minitorch_np.metrics import class_labels, count_correct
 from minitorch_np.optim.optimizer import Optimizer
+from minitorch_np.training import fit_checks as checks
 from minitorch_np.training.callbacks import Callback, LearningRateScheduler
-from minitorch_np.training.checkpoint import PathLike, load_checkpoint, save_checkpoint
+from minitorch_np.training.checkpoint import load_checkpoint, save_checkpoint
+from minitorch_np.training.fit_checks import Batches, ValData
 from minitorch_np.training.history import History
 from minitorch_np.training.progress import Progress, ProgressMode, make_progress
-
-Batches = Iterable[tuple[np.ndarray, np.ndarray]]
-ValData = Union[tuple[np.ndarray, np.ndarray], Sequence[np.ndarray]]
+from minitorch_np.training.protocols import Scheduler
 
 
 class Trainer:
@@ -52,17 +50,18 @@ class Trainer:
             mode by ``evaluate``/``predict``).
         loss_fn: a `Loss` such as ``SoftmaxCrossEntropy()``.
         optimizer: an `Optimizer` over ``model.parameters()``.
-        scheduler: optional learning-rate scheduler, stepped once at the end
-            of every epoch (``step(val_loss)`` for one with ``needs_metric``;
-            wrap it as ``LearningRateScheduler(s, monitor=...)`` to choose the
-            value). Its state goes into checkpoints.
+        scheduler: optional learning-rate scheduler (e.g. `StepLR`), stepped
+            once at the end of every epoch (``step(val_loss)`` for one with
+            ``needs_metric``; wrap it as ``LearningRateScheduler(s,
+            monitor=...)`` to choose the value). Its state goes into checkpoints.
         accuracy: whether to measure classification accuracy (argmax of the
-            outputs against integer labels); ``"auto"``: for a
-            `SoftmaxCrossEntropy` loss only.
+            outputs against integer labels); ``"auto"``: when the loss
+            declares ``is_classification`` (`SoftmaxCrossEntropy` does).
 
     Attributes: ``history`` (the `History` of the current or last run),
     ``epoch`` (completed epochs), ``stop_training`` (set by a callback to end
-    ``fit`` after the current epoch), ``train_loader`` (of the last ``fit``).
+    ``fit`` after the current epoch), ``train_loader`` and ``callbacks`` (of
+    the last ``fit``).
     """
 
     def __init__(
@@ -71,22 +70,14 @@ class Trainer:
         loss_fn: Loss,
         optimizer: Optimizer,
         *,
-        scheduler: Any = None,
+        scheduler: Scheduler | LearningRateScheduler | None = None,
         accuracy: bool | str = "auto",
     ) -> None:
-        _check_parts(model, loss_fn, optimizer)
-        if accuracy not in ("auto", True, False):
-            raise ValueError(
-                f"Trainer: expected accuracy True, False or 'auto', got {accuracy!r}"
-            )
+        checks.check_parts(model, loss_fn, optimizer)
         self.model = model
         self.loss_fn = loss_fn
         self.optimizer = optimizer
-        self.accuracy: bool = (
-            isinstance(loss_fn, SoftmaxCrossEntropy)
-            if accuracy == "auto"
-            else bool(accuracy)
-        )
+        self.accuracy: bool = checks.check_accuracy_flag(accuracy, loss_fn)
         self._scheduler_step: LearningRateScheduler | None = None
         if scheduler is not None:
             self._scheduler_step = (
@@ -98,10 +89,14 @@ class Trainer:
         self.epoch = 0
         self.stop_training = False
         self.train_loader: Batches | None = None
+        self.callbacks: list[Callback] = []
         self._last_finite_loss: float | None = None  # for the NaN guard's message
+        self._unfinished: tuple[int, int] | None = (
+            None  # (epoch, steps) of a broken-off epoch
+        )
 
     @property
-    def scheduler(self) -> Any:
+    def scheduler(self) -> Scheduler | None:
         """The learning-rate scheduler, or None."""
         return (
             self._scheduler_step.scheduler if self._scheduler_step is not None else None
@@ -140,30 +135,28 @@ class Trainer:
             FloatingPointError: the training loss became NaN or infinite; no
                 update is applied with it (see the message for where and why).
         """
-        _check_epochs(epochs)
-        callbacks = _check_callbacks(callbacks)
-        val = _check_val_data(val_data)
+        epochs = checks.check_epochs(epochs)
+        checks.check_train_loader(train_loader)
+        callbacks = checks.check_callbacks(callbacks)
+        val = self._check_val_data(val_data)
         reporter = make_progress(progress)
-        self.train_loader = train_loader
-        if resume_from is not None:
-            checkpoint = load_checkpoint(
-                resume_from, self.model, self.optimizer,
-                train_loader=train_loader, scheduler=self.scheduler,
-            )  # fmt: skip
-            self.history, self.epoch = checkpoint.history, checkpoint.epoch
-        else:
-            self.history, self.epoch = History(), 0
-        self.stop_training = False
-        self._last_finite_loss = None
         epoch_end = ([self._scheduler_step] if self._scheduler_step else []) + callbacks
+        names = checks.log_names(self.accuracy, val is not None)
+        for callback in epoch_end:
+            callback.check(names)
+        self.train_loader, self.callbacks = train_loader, callbacks
+        self.stop_training, self._last_finite_loss = False, None
         for callback in epoch_end:
             callback.trainer = self
             callback.on_train_begin()
+        self._start(resume_from)
         reporter.train_begin(self.epoch, epochs)
         try:
             while self.epoch < epochs and not self.stop_training:
+                self._unfinished = (self.epoch + 1, 0)
                 logs = self._fit_epoch(self.epoch + 1, train_loader, val, reporter)
                 self.epoch += 1
+                self._unfinished = None
                 self.history.append(logs)
                 reporter.epoch_end(self.epoch, logs)
                 for callback in epoch_end:
@@ -173,6 +166,39 @@ class Trainer:
         for callback in epoch_end:
             callback.on_train_end()
         return self.history
+
+    def _start(self, resume_from: PathLike | None) -> None:
+        """A fresh history, or everything restored from ``resume_from``."""
+        history, epoch = History(), 0
+        if resume_from is not None:
+            checkpoint = load_checkpoint(
+                resume_from, self.model, self.optimizer, train_loader=self.train_loader,
+                scheduler=self.scheduler, callbacks=self.callbacks,
+            )  # fmt: skip
+            history, epoch = checkpoint.history, checkpoint.epoch
+        self.history, self.epoch, self._unfinished = history, epoch, None
+
+    def _check_val_data(
+        self, val_data: ValData | None
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """``val_data`` if it fits the model and the loss: one eval-mode forward
+        of its first sample (no update, no random draw), the loss on it, and
+        for accuracy every label against the number of classes."""
+        val = checks.check_val_data(val_data)
+        if val is None:
+            return None
+        x, y = val
+        try:
+            with _eval_mode(self.model):
+                outputs = self.model.forward(x[:1])
+            if self.accuracy:
+                class_labels(y, (len(y), *outputs.shape[1:]))
+            self.loss_fn(outputs, y[:1])
+        except (ValueError, TypeError) as error:
+            raise type(error)(
+                f"Trainer.fit: val_data does not fit the model and loss: {error}"
+            ) from error
+        return val
 
     def _fit_epoch(
         self,
@@ -189,6 +215,7 @@ class Trainer:
         reporter.epoch_begin(epoch, _length_or_none(train_loader))
         for step, (xb, yb) in enumerate(train_loader, start=1):
             self._train_step(xb, yb, running, epoch, step)
+            self._unfinished = (epoch, step)
             reporter.batch_end(running)
         if running.seen == 0:
             raise ValueError(
@@ -246,10 +273,10 @@ class Trainer:
         """Mean loss (and accuracy) over ``(x, y)`` in eval mode, ``batch_size``
         samples at a time; returns ``{"loss": ..., "acc": ...}`` (``acc`` only
         when the trainer measures accuracy). The model's mode is restored after."""
-        _check_xy(x, y)
+        checks.check_xy(x, y)
         running = _RunningMeans(self.accuracy, _loss_is_mean(self.loss_fn))
         with _eval_mode(self.model):
-            for start in _batch_starts(len(x), batch_size, "evaluate"):
+            for start in checks.batch_starts(len(x), batch_size, "evaluate"):
                 xb, yb = x[start : start + batch_size], y[start : start + batch_size]
                 outputs = self.model.forward(xb)
                 running.add(self.loss_fn(outputs, yb), outputs, yb)
@@ -269,17 +296,36 @@ class Trainer:
         with _eval_mode(self.model):
             outputs = [
                 self.model.forward(x[start : start + batch_size])
-                for start in _batch_starts(len(x), batch_size, "predict")
+                for start in checks.batch_starts(len(x), batch_size, "predict")
             ]
         return np.concatenate(outputs)
 
     # ------------------------------------------------------------------ checkpoints
     def save_checkpoint(self, path: PathLike) -> Path:
-        """Save model, optimizer, scheduler, epoch, history and RNG states (those
-        of the model's layers and of the last ``fit``'s train loader) to ``path``."""
+        """Save model, optimizer, scheduler, epoch, history, the last ``fit``'s
+        callback states and RNG states (the model's generators and the train
+        loader's) to ``path``.
+
+        Raises:
+            RuntimeError: the last ``fit`` broke off inside an epoch (Ctrl-C,
+                an error): the objects hold the middle of an epoch, which a
+                checkpoint of completed epochs would misrepresent. Nothing is
+                written.
+        """
+        if self._unfinished is not None:
+            epoch, steps = self._unfinished
+            raise RuntimeError(
+                f"Trainer.save_checkpoint: the last fit was interrupted in epoch {epoch} "
+                f"after {steps} of its steps, so the model, optimizer and loader hold the "
+                f"middle of that epoch; a checkpoint of {self.epoch} completed epochs would "
+                "not resume that run. Save at epoch ends (ModelCheckpoint), resume from "
+                "the last such file, or save the weights as they are, labelled by you: "
+                "save_checkpoint(path, trainer.model)."
+            )
         return save_checkpoint(
             path, self.model, self.optimizer, epoch=self.epoch, history=self.history,
             train_loader=self.train_loader, scheduler=self.scheduler,
+            callbacks=self.callbacks,
         )  # fmt: skip
 
     def __repr__(self) -> str:
@@ -341,75 +387,3 @@ def _length_or_none(loader: Batches) -> int | None:
         return len(loader)  # type: ignore[arg-type]
     except TypeError:
         return None
-
-
-def _batch_starts(n: int, batch_size: int, owner: str) -> range:
-    return range(0, n, check_int(f"Trainer.{owner}", "batch_size", batch_size, low=1))
-
-
-def _check_parts(model: object, loss_fn: object, optimizer: object) -> None:
-    if not isinstance(model, Layer):
-        raise TypeError(
-            f"Trainer: expected model to be a Layer, got {type(model).__name__}"
-        )
-    if not isinstance(loss_fn, Loss):
-        raise TypeError(
-            f"Trainer: expected loss_fn to be a Loss (e.g. SoftmaxCrossEntropy()), got "
-            f"{type(loss_fn).__name__}"
-        )
-    if not isinstance(optimizer, Optimizer):
-        raise TypeError(
-            f"Trainer: expected optimizer to be an Optimizer (e.g. SGD(model.parameters(), "
-            f"lr=0.1)), got {type(optimizer).__name__}"
-        )
-    own = {id(param) for param in model.parameters()}
-    foreign = [
-        index for index, param in enumerate(optimizer.params) if id(param) not in own
-    ]
-    if foreign:
-        raise ValueError(
-            f"Trainer: the optimizer's parameters {foreign} (by index) are not parameters "
-            "of the model; build the optimizer from this model: SGD(model.parameters(), ...)"
-        )
-
-
-def _check_epochs(epochs: object) -> None:
-    check_int("Trainer.fit", "epochs", epochs, low=1)
-
-
-def _check_callbacks(callbacks: Iterable[Callback]) -> list[Callback]:
-    if isinstance(callbacks, Callback):
-        raise TypeError(
-            "Trainer.fit: expected callbacks to be a list of Callbacks, got one; wrap it: [callback]"
-        )
-    callbacks = list(callbacks)
-    for index, callback in enumerate(callbacks):
-        if not isinstance(callback, Callback):
-            raise TypeError(
-                f"Trainer.fit: expected Callback objects, got {type(callback).__name__} at index {index}"
-            )
-    return callbacks
-
-
-def _check_val_data(val_data: ValData | None) -> tuple[np.ndarray, np.ndarray] | None:
-    if val_data is None:
-        return None
-    if not isinstance(val_data, (tuple, list)) or len(val_data) != 2:
-        raise TypeError(
-            f"Trainer.fit: expected val_data to be a pair (x_val, y_val), got {type(val_data).__name__}"
-        )
-    x, y = val_data
-    _check_xy(x, y)
-    return x, y
-
-
-def _check_xy(x: object, y: object) -> None:
-    if not isinstance(x, np.ndarray) or not isinstance(y, np.ndarray):
-        raise TypeError(
-            f"Trainer: expected x and y to be numpy arrays, got {type(x).__name__} and {type(y).__name__}"
-        )
-    if x.ndim == 0 or y.ndim == 0 or len(x) != len(y) or len(x) == 0:
-        raise ValueError(
-            f"Trainer: expected non-empty x and y with the same number of samples, got "
-            f"x.shape={x.shape}, y.shape={y.shape}"
-        )

@@ -1,0 +1,98 @@
+"""Running a script's ``main(argv)`` so that library errors read as messages.
+
+An error raised by minitorch_np (missing data offline, a checksum mismatch,
+a bad argument, a diverged run, ...) already names what is wrong and how to
+fix it; a traceback around it only hides that. `run_main` prints such an
+error as one short message on stderr and returns exit status 2 (as argparse
+does for bad command lines); ``--debug`` among the arguments, or the
+environment variable ``MINITORCH_NP_DEBUG=1``, lets the error through with
+its full traceback. Errors that do not come from the library (a bug in the
+script) always keep their traceback. Ctrl-C prints ``interrupted`` and
+returns 130::
+
+    if __name__ == "__main__":
+        sys.exit(run_main(main))
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+__all__ = ["DEBUG_ENV", "EXIT_ERROR", "add_debug_flag", "is_library_error", "run_main"]
+
+#: Set to 1 to see the traceback of every error.
+DEBUG_ENV = "MINITORCH_NP_DEBUG"
+#: The exit status after a library error.
+EXIT_ERROR = 2
+#: Exit status after Ctrl-C (128 + SIGINT), as shells report it.
+EXIT_INTERRUPTED = 130
+_PACKAGE = Path(__file__).resolve().parent
+#: The kinds of error the library raises for problems a user can fix.
+_USER_ERRORS = (
+    ValueError,
+    TypeError,
+    OSError,
+    ArithmeticError,
+    LookupError,
+    RuntimeError,
+)
+
+
+def add_debug_flag(parser: argparse.ArgumentParser) -> None:
+    """Add ``--debug`` (show full tracebacks) to a script's argument parser."""
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help=f"show the full traceback of an error (or set {DEBUG_ENV}=1)",
+    )
+
+
+def run_main(
+    main: Callable[[list[str]], object],
+    argv: Sequence[str] | None = None,
+    *,
+    prog: str | None = None,
+) -> int:
+    """Call ``main(argv)`` (default ``sys.argv[1:]``); return the exit status:
+    0, `EXIT_ERROR` after a library error (printed as ``prog: error: ...``),
+    or 130 after Ctrl-C. Other errors propagate."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    name = prog or Path(sys.argv[0]).name or "script"
+    try:
+        main(args)
+    except KeyboardInterrupt:
+        print(f"{name}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as error:
+        if _debugging(args) or not is_library_error(error):
+            raise
+        print(f"{name}: error: {_describe(error)}", file=sys.stderr)
+        print(f"(for the full traceback: --debug or {DEBUG_ENV}=1)", file=sys.stderr)
+        return EXIT_ERROR
+    return 0
+
+
+def is_library_error(error: BaseException) -> bool:
+    """Whether ``error`` is a user-fixable kind raised from inside minitorch_np."""
+    if not isinstance(error, _USER_ERRORS):
+        return False
+    frames = traceback.extract_tb(error.__traceback__)
+    return any(
+        _PACKAGE in Path(frame.filename).resolve().parents
+        and Path(frame.filename).resolve() != Path(__file__).resolve()
+        for frame in frames
+    )
+
+
+def _debugging(args: list[str]) -> bool:
+    return "--debug" in args or os.environ.get(DEBUG_ENV, "") not in ("", "0")
+
+
+def _describe(error: BaseException) -> str:
+    text = error.args[0] if isinstance(error, KeyError) and error.args else str(error)
+    return f"{type(error).__name__}: {text}"
