@@ -13,6 +13,7 @@ from minitorch_np.losses import MSELoss, SoftmaxCrossEntropy
 from minitorch_np.metrics import accuracy, count_correct
 from minitorch_np.optim import SGD, Adam
 from minitorch_np.optim.lr_scheduler import StepLR
+from minitorch_np.parameter import Parameter
 from minitorch_np.training import Callback, History, Trainer
 
 N_FEATURES, N_CLASSES = 12, 4
@@ -422,3 +423,32 @@ def test_argument_errors_name_the_problem():
         trainer.fit([], 1, progress=False)
     with pytest.raises(ValueError, match="batch_size"):
         trainer.evaluate(x, y, batch_size=0)
+
+
+def test_a_non_finite_gradient_under_a_finite_loss_stops_fit_naming_the_parameter():
+    class Explode(Layer):
+        """The identity, whose parameter gets an infinite gradient."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.w = Parameter(np.ones(1, dtype=np.float32))
+
+        def forward(self, x: np.ndarray) -> np.ndarray:
+            return x
+
+        def backward(self, grad_output: np.ndarray) -> np.ndarray:
+            self.w.grad += np.float32(np.inf)
+            return grad_output
+
+    x, y = blobs(16, seed=0)
+    model = Sequential(Linear(x.shape[1], N_CLASSES, rng=0), Explode())
+    before = model.state_dict()
+    optimizer = SGD(model.parameters(), lr=0.1, momentum=0.9)
+    trainer = Trainer(model, SoftmaxCrossEntropy(), optimizer)
+    with pytest.raises(
+        FloatingPointError, match=r"epoch 1, step 1 .* gradient of '1.w'"
+    ):
+        trainer.fit(DataLoader(x, y, batch_size=16), epochs=3, progress=False)
+    after = model.state_dict()
+    assert all(np.array_equal(before[k], after[k]) for k in before)
+    assert optimizer.step_count == 0

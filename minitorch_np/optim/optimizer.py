@@ -204,11 +204,12 @@ class Optimizer:
                     reason = f"values whose square overflows {group.dtype}"
                 else:
                     continue
-                raise FloatingPointError(
+                raise NonFiniteGradientError(
+                    param,
                     f"{type(self).__name__}.step: the gradient of parameter "
                     f"{self._index_of(param)} (shape {param.shape}, {param.dtype}) has "
                     f"{reason}; nothing was updated. Lower the learning rate, clip "
-                    "the gradients, or look for a diverging loss"
+                    "the gradients, or look for a diverging loss",
                 )
 
     def _index_of(self, param: Parameter) -> int:
@@ -305,6 +306,15 @@ class Optimizer:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v}" for k, v in self.hyperparameters().items())
         return f"{type(self).__name__}({args})"
+
+
+class NonFiniteGradientError(FloatingPointError):
+    """A gradient that `Optimizer.step` refused; ``parameter`` is its owner
+    (`Trainer` uses it to name the parameter within the model)."""
+
+    def __init__(self, parameter: Parameter, message: str) -> None:
+        super().__init__(message)
+        self.parameter = parameter
 
 
 def _describe(values: Mapping[str, Any]) -> str:

@@ -32,7 +32,7 @@ from minitorch_np._typing import PathLike
 from minitorch_np.layers.layer import Layer
 from minitorch_np.losses.loss import Loss
 from minitorch_np.metrics import class_labels, count_correct
-from minitorch_np.optim.optimizer import Optimizer
+from minitorch_np.optim.optimizer import NonFiniteGradientError, Optimizer
 from minitorch_np.training import fit_checks as checks
 from minitorch_np.training.callbacks import Callback, LearningRateScheduler
 from minitorch_np.training.checkpoint import load_checkpoint, save_checkpoint
@@ -132,8 +132,9 @@ class Trainer:
                 layer RNGs, epoch and history are restored from it first.
 
         Raises:
-            FloatingPointError: the training loss became NaN or infinite; no
-                update is applied with it (see the message for where and why).
+            FloatingPointError: the training loss, or a parameter's gradient,
+                became NaN or infinite; no update is applied with it (see the
+                message for where and why).
         """
         epochs = checks.check_epochs(epochs)
         checks.check_train_loader(train_loader)
@@ -247,7 +248,14 @@ class Trainer:
         self._last_finite_loss = loss
         self.optimizer.zero_grad()
         self.model.accumulate_grad(self.loss_fn.backward())
-        self.optimizer.step()
+        try:
+            self.optimizer.step()
+        except NonFiniteGradientError as error:
+            names = {id(p): n for n, p in self.model.named_parameters()}
+            raise FloatingPointError(
+                f"Trainer.fit: at epoch {epoch}, step {step} the loss was finite but "
+                f"the gradient of {names.get(id(error.parameter))!r} was not: {error}"
+            ) from error
         running.add(loss, outputs, yb)
 
     def _non_finite_loss(
