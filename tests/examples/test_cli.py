@@ -6,18 +6,16 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import run_example
 
 from minitorch_np.cli import DEBUG_ENV, run_main
 from minitorch_np.data import MNIST
 from minitorch_np.optim import SGD
 from minitorch_np.parameter import Parameter
-
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 def closed_port_url() -> str:
@@ -38,10 +36,7 @@ def offline_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 
 def run(script: str, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, str(EXAMPLES / script), *args],
-        capture_output=True, text=True, timeout=120, check=False, env=env,
-    )  # fmt: skip
+    return run_example(script, *args, env=env, timeout=120, check=False)
 
 
 @pytest.mark.parametrize("script", ["softmax_mnist.py", "mlp_mnist.py"])
