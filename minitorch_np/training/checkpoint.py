@@ -43,6 +43,7 @@ import numpy as np
 
 from minitorch_np._typing import PathLike
 from minitorch_np._validation import check_int
+from minitorch_np.training import checkpoint_v1
 from minitorch_np._version import __version__
 from minitorch_np.layers.layer import Layer
 from minitorch_np.optim.optimizer import Optimizer
@@ -161,6 +162,8 @@ def load_checkpoint(
     try:
         with NpzReader(Path(path)) as archive:
             metadata = _read_metadata(archive)
+            if isinstance(metadata, dict) and metadata.get("version") == 1:
+                metadata = checkpoint_v1.upgrade(metadata, archive.entries)
             epoch, history = checks.check_metadata(metadata)
             checks.check_references(metadata, archive.entries)
             _check_headers(metadata, archive, model, optimizer, scheduler)
