@@ -43,11 +43,11 @@ import numpy as np
 
 from minitorch_np._typing import PathLike
 from minitorch_np._validation import check_int
-from minitorch_np.training import checkpoint_v1
 from minitorch_np._version import __version__
 from minitorch_np.layers.layer import Layer
 from minitorch_np.optim.optimizer import Optimizer
 from minitorch_np.training import checkpoint_checks as checks
+from minitorch_np.training import checkpoint_v1
 from minitorch_np.training.history import History
 from minitorch_np.training.npz_archive import NpzReader, write_npz
 from minitorch_np.training.protocols import Scheduler, Stateful

@@ -25,7 +25,10 @@ def upgrade(metadata: Mapping[str, Any], entries: Mapping[str, Any]) -> dict[str
     try:
         rng, saved = metadata["rng"], metadata["optimizer"]
         upgraded = {
-            **{key: metadata[key] for key in ("format", "minitorch_np", "epoch", "history")},
+            **{
+                key: metadata[key]
+                for key in ("format", "minitorch_np", "epoch", "history")
+            },
             "version": 2,
             "model": {
                 name[len("model/") :]: {"__array__": name}
@@ -34,7 +37,8 @@ def upgrade(metadata: Mapping[str, Any], entries: Mapping[str, Any]) -> dict[str
             },
             "generators": {
                 "model": {
-                    _generator_name(layer): state for layer, state in rng["layers"].items()
+                    _generator_name(layer): state
+                    for layer, state in rng["layers"].items()
                 },
                 "train_loader": rng["train_loader"],
             },
