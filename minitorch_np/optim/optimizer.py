@@ -27,6 +27,7 @@ the state and ``step_count`` as they were.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -176,8 +177,9 @@ class Optimizer:
         with np.errstate(over="ignore", under="ignore"):  # checked below
             constants = self._step_constants(dtype)
         for name, value in constants.items():
-            zero = name in self.positive_constants and value <= 0
-            if zero or not np.isfinite(value):
+            number = float(value)
+            zero = number <= 0 and name in self.positive_constants
+            if zero or not math.isfinite(number):
                 problem = "0 (it divides)" if zero else "not finite"
                 raise ValueError(
                     f"{type(self).__name__}: at step {self.step_count} the update's "
