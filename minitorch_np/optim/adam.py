@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from minitorch_np.optim.hyperparameters import Interval, Pair
-from minitorch_np.optim.optimizer import Constants, Optimizer
+from minitorch_np.optim.optimizer import Constants, Optimizer, l2_gradient
 from minitorch_np.parameter import Parameter
 
 
@@ -108,10 +108,7 @@ class Adam(Optimizer):
         self, w: np.ndarray, g: np.ndarray, out: np.ndarray, c: Constants
     ) -> np.ndarray:
         """Coupled L2 decay: the gradient g + wd * w (in ``out`` when wd > 0)."""
-        if not self.weight_decay:
-            return g
-        np.multiply(w, c["weight_decay"], out=out)
-        return np.add(g, out, out=out)
+        return l2_gradient(w, g, c["weight_decay"], out=out)
 
 
 class AdamW(Adam):

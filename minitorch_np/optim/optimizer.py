@@ -310,6 +310,17 @@ class Optimizer:
         return f"{type(self).__name__}({args})"
 
 
+def l2_gradient(
+    w: np.ndarray, g: np.ndarray, weight_decay: np.floating, out: np.ndarray
+) -> np.ndarray:
+    """g + wd * w, the gradient with the L2 term 0.5 * wd * ||w||^2 added
+    (coupled weight decay), written into ``out``; ``g`` itself when wd = 0."""
+    if not weight_decay:
+        return g
+    np.multiply(w, weight_decay, out=out)
+    return np.add(g, out, out=out)
+
+
 class NonFiniteGradientError(FloatingPointError):
     """A gradient that `Optimizer.step` refused; ``parameter`` is its owner
     (`Trainer` uses it to name the parameter within the model)."""

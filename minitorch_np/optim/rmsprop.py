@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from minitorch_np.optim.hyperparameters import Interval
-from minitorch_np.optim.optimizer import Constants, Optimizer
+from minitorch_np.optim.optimizer import Constants, Optimizer, l2_gradient
 from minitorch_np.parameter import Parameter
 
 
@@ -88,8 +88,7 @@ class RMSprop(Optimizer):
         work: Sequence[np.ndarray],
         c: Constants,
     ) -> None:
-        if self.weight_decay:  # g <- g + wd * w
-            g = np.add(g, np.multiply(w, c["weight_decay"], out=work[1]), out=work[1])
+        g = l2_gradient(w, g, c["weight_decay"], out=work[1])  # g + wd * w
         v, d = state["square_avg"], work[0]
         np.square(g, out=d)  # v <- alpha v + (1 - alpha) g^2
         d *= c["one_minus_alpha"]

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from minitorch_np.optim.hyperparameters import Flag, Interval
-from minitorch_np.optim.optimizer import Constants, Optimizer
+from minitorch_np.optim.optimizer import Constants, Optimizer, l2_gradient
 from minitorch_np.parameter import Parameter
 
 
@@ -92,8 +92,7 @@ class SGD(Optimizer):
         c: Constants,
     ) -> None:
         step = work[0]
-        if self.weight_decay:  # g <- g + wd * w
-            g = np.add(g, np.multiply(w, c["weight_decay"], out=work[1]), out=work[1])
+        g = l2_gradient(w, g, c["weight_decay"], out=work[1])  # g + wd * w
         if not self.momentum:
             np.multiply(g, c["lr"], out=step)  # w <- w - lr * g
         else:
