@@ -9,6 +9,7 @@ from typing import Any, Union
 import numpy as np
 
 from .dataset import ArrayDataset, Dataset
+from .sharding import Shard, check_shard
 
 __all__ = ["DataLoader"]
 
@@ -29,6 +30,15 @@ class DataLoader:
     shuffle: draw a new permutation of 0..N-1 at every ``iter()`` (otherwise in order).
     rng: a ``numpy.random.Generator`` (used as is, so shared state advances),
     an int seed, or None for fresh OS entropy. Same seed, same sequence of epochs.
+
+    shard: for data-parallel training (docs/distributed.md), ``(rank,
+    world_size)`` or ``"auto"`` (from MPI, checking that every rank's loader
+    agrees): each global batch of ``batch_size`` rows is cut into
+    ``world_size`` contiguous slices (the first ``rows % world_size`` one row
+    longer) and this rank yields its slice; ``len()`` and ``drop_last`` are
+    those of the global batches. Every rank must pass the same ``rng`` seed.
+    ``global_batch_rows`` is the row count of the global batch that the batch
+    yielded last is a slice of.
     """
 
     def __init__(
@@ -39,12 +49,15 @@ class DataLoader:
         shuffle: bool = True,
         drop_last: bool = False,
         rng: RngLike = None,
+        shard: tuple[int, int] | str | None = None,
     ) -> None:
         self.dataset: Dataset = _as_dataset(x, y)
         self.batch_size = _check_batch_size(batch_size)
         self.shuffle = _check_bool("shuffle", shuffle)
         self.drop_last = _check_bool("drop_last", drop_last)
         self.rng = _as_generator(rng)
+        self.shard: Shard | None = check_shard(shard, self, rng)
+        self.global_batch_rows: int | None = None
 
     def __len__(self) -> int:
         """Number of batches per epoch: N // B with ``drop_last``, else ceil(N / B)."""
@@ -61,12 +74,17 @@ class DataLoader:
         b = self.batch_size
         stop = len(self) * b
         for start in range(0, stop, b):
-            yield self.dataset[order[start : start + b]]
+            index = order[start : start + b]
+            self.global_batch_rows = len(index)
+            if self.shard is not None:
+                index = self.shard.local(index)
+            yield self.dataset[index]
 
     def __repr__(self) -> str:
         return (
             f"DataLoader({self.dataset!r}, batch_size={self.batch_size}, "
-            f"shuffle={self.shuffle}, drop_last={self.drop_last})"
+            f"shuffle={self.shuffle}, drop_last={self.drop_last}"
+            + (f", shard={self.shard!r})" if self.shard is not None else ")")
         )
 
 

@@ -258,7 +258,7 @@ def _refuse_reuse(parent: Layer, name: str, child: Layer) -> None:
     inside[id(parent)] = "(the container itself)"
     replaced = parent._children.get(name)
     if replaced is not None:
-        for where, layer in [(name, replaced), *replaced.named_layers(name + ".")]:
+        for _where, layer in [(name, replaced), *replaced.named_layers(name + ".")]:
             inside.pop(id(layer), None)
     for where, layer in [(name, child), *child.named_layers(name + ".")]:
         if id(layer) in inside:

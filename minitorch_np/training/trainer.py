@@ -35,10 +35,11 @@ from minitorch_np.losses.loss import Loss
 from minitorch_np.losses.softmax_cross_entropy import SoftmaxCrossEntropy
 from minitorch_np.metrics import count_correct
 from minitorch_np.optim.optimizer import Optimizer
+from minitorch_np.training import collective  # data-parallel runs: docs/distributed.md
 from minitorch_np.training.callbacks import Callback, LearningRateScheduler
 from minitorch_np.training.checkpoint import PathLike, load_checkpoint, save_checkpoint
 from minitorch_np.training.history import History
-from minitorch_np.training.progress import Progress, ProgressMode, make_progress
+from minitorch_np.training.progress import Progress, ProgressMode
 
 Batches = Iterable[tuple[np.ndarray, np.ndarray]]
 ValData = Union[tuple[np.ndarray, np.ndarray], Sequence[np.ndarray]]
@@ -143,7 +144,7 @@ class Trainer:
         _check_epochs(epochs)
         callbacks = _check_callbacks(callbacks)
         val = _check_val_data(val_data)
-        reporter = make_progress(progress)
+        reporter = collective.progress_on_main(self.optimizer, progress)
         self.train_loader = train_loader
         if resume_from is not None:
             checkpoint = load_checkpoint(
@@ -190,6 +191,7 @@ class Trainer:
         for step, (xb, yb) in enumerate(train_loader, start=1):
             self._train_step(xb, yb, running, epoch, step)
             reporter.batch_end(running)
+        collective.reduce_running_sums(self.optimizer, running)
         if running.seen == 0:
             raise ValueError(
                 f"Trainer.fit: train_loader yielded no batches in epoch {epoch}"
@@ -202,7 +204,9 @@ class Trainer:
                 ("val_" + key, value) for key, value in self.evaluate(*val_data).items()
             )
         logs["lr"] = lr
-        logs["seconds"] = time.perf_counter() - start
+        logs["seconds"] = collective.slowest(
+            self.optimizer, time.perf_counter() - start
+        )
         return logs
 
     def _train_step(
@@ -220,6 +224,7 @@ class Trainer:
         self._last_finite_loss = loss
         self.optimizer.zero_grad()
         self.model.accumulate_grad(self.loss_fn.backward())
+        collective.note_batch_rows(self.optimizer, self.train_loader, len(xb))
         self.optimizer.step()
         running.add(loss, outputs, yb)
 
@@ -247,12 +252,14 @@ class Trainer:
         samples at a time; returns ``{"loss": ..., "acc": ...}`` (``acc`` only
         when the trainer measures accuracy). The model's mode is restored after."""
         _check_xy(x, y)
+        x, y = collective.local_share(self.optimizer, x, y)  # reduced below
         running = _RunningMeans(self.accuracy, _loss_is_mean(self.loss_fn))
         with _eval_mode(self.model):
             for start in _batch_starts(len(x), batch_size, "evaluate"):
                 xb, yb = x[start : start + batch_size], y[start : start + batch_size]
                 outputs = self.model.forward(xb)
                 running.add(self.loss_fn(outputs, yb), outputs, yb)
+        collective.reduce_running_sums(self.optimizer, running)
         result = {"loss": running.loss}
         if running.acc is not None:
             result["acc"] = running.acc
@@ -276,8 +283,10 @@ class Trainer:
     # ------------------------------------------------------------------ checkpoints
     def save_checkpoint(self, path: PathLike) -> Path:
         """Save model, optimizer, scheduler, epoch, history and RNG states (those
-        of the model's layers and of the last ``fit``'s train loader) to ``path``."""
-        return save_checkpoint(
+        of the model's layers and of the last ``fit``'s train loader) to ``path``
+        (in a data-parallel run: rank 0 writes, every rank returns once it has)."""
+        return collective.save_on_main(
+            self.optimizer, save_checkpoint,
             path, self.model, self.optimizer, epoch=self.epoch, history=self.history,
             train_loader=self.train_loader, scheduler=self.scheduler,
         )  # fmt: skip
