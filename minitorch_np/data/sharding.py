@@ -55,8 +55,9 @@ def check_shard(shard: Any, loader: Any, rng: Any) -> Shard | None:
 
         collective = world()
         result = Shard(collective.rank, collective.world_size)
-        _check_batches(result, loader, rng)
+        # every rank checks the same things in the same order: all raise or none
         collective.check_same("DataLoader(shard='auto')", "loaders", _signature(loader))
+        _check_batches(result, loader, rng)
         return result
     if not (isinstance(shard, tuple) and len(shard) == 2) or not all(
         isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in shard
@@ -99,16 +100,13 @@ def _check_batches(shard: Shard, loader: Any, rng: Any) -> None:
         )
 
 
-def _signature(loader: Any) -> str:
-    """What must be equal on every rank, as JSON text."""
+def _signature(loader: Any) -> dict[str, object]:
+    """What must be equal on every rank."""
     state = loader.rng.bit_generator.state if loader.shuffle else None
-    return json.dumps(
-        {
-            "samples": len(loader.dataset),
-            "batch_size": loader.batch_size,
-            "shuffle": loader.shuffle,
-            "drop_last": loader.drop_last,
-            "rng": state,
-        },
-        default=str,
-    )
+    return {
+        "number of samples": len(loader.dataset),
+        "batch_size": loader.batch_size,
+        "shuffle": loader.shuffle,
+        "drop_last": loader.drop_last,
+        "shuffling generator state (the rng seed)": json.dumps(state, default=str),
+    }

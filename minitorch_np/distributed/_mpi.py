@@ -66,18 +66,21 @@ class MPICollective:
         if self.world_size > 1:
             self.comm.Bcast(buffer, root=root)
 
-    def check_same(self, owner: str, what: str, value: object) -> None:
+    def check_same(self, owner: str, what: str, values: dict[str, object]) -> None:
         """Raise ValueError on every rank (so no rank is left waiting in a
-        collective) unless ``value`` is equal on all ranks; the message names
-        the first rank that differs from rank 0 and both values."""
-        values: Sequence[object] = self.comm.allgather(value)
-        for rank, other in enumerate(values):
-            if other != values[0]:
-                raise ValueError(
-                    f"{owner}: the ranks hold different {what}: rank 0 has "
-                    f"{values[0]!r}, rank {rank} has {other!r}; every rank must "
-                    "build the same objects (same code, same arguments, same data)"
-                )
+        collective) unless every entry of ``values`` is equal on all ranks;
+        the message names the first entry and the first rank that differ
+        from rank 0, with both values."""
+        gathered: Sequence[dict[str, object]] = self.comm.allgather(values)
+        for rank, other in enumerate(gathered):
+            for key in values:
+                if other.get(key) != gathered[0].get(key):
+                    raise ValueError(
+                        f"{owner}: the ranks' {what} differ in {key}: rank 0 has "
+                        f"{gathered[0].get(key)!r}, rank {rank} has {other.get(key)!r}; "
+                        "every rank must build the same objects (same code, same "
+                        "arguments, same data)"
+                    )
 
     def __repr__(self) -> str:
         return f"MPICollective(rank={self.rank}, world_size={self.world_size})"

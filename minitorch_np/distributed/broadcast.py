@@ -35,8 +35,12 @@ def broadcast_parameters(
     arrays += list(model.named_buffers())
     collective.check_same(
         "broadcast_parameters",
-        "models (parameter and buffer names, shapes and dtypes)",
-        [(name, array.shape, str(array.dtype)) for name, array in arrays],
+        "models",
+        {
+            "parameters and buffers (name, shape, dtype)": [
+                (name, array.shape, str(array.dtype)) for name, array in arrays
+            ]
+        },
     )
     for _, array in arrays:
         _broadcast_array(collective, array, root)

@@ -188,15 +188,13 @@ class DistributedOptimizer(Optimizer):
 
     def _check_ranks_agree(self) -> None:
         signature = {
-            "optimizer": type(self.optimizer).__name__,
+            "type": type(self.optimizer).__name__,
             "hyperparameters": self.optimizer.hyperparameters(),
-            "parameters": [(p.shape, str(p.dtype)) for p in self.optimizer.params],
+            "parameter shapes and dtypes": [
+                (p.shape, str(p.dtype)) for p in self.optimizer.params
+            ],
         }
-        self.collective.check_same(
-            "DistributedOptimizer.step",
-            "optimizers (type, hyperparameters, parameter shapes and dtypes)",
-            signature,
-        )
+        self.collective.check_same("DistributedOptimizer.step", "optimizers", signature)
         self._checked_ranks = True
 
     def __repr__(self) -> str:

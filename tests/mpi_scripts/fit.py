@@ -28,9 +28,7 @@ def make_data(samples: int) -> tuple[np.ndarray, np.ndarray]:
     """Three classes of 6 features, float64; not linearly trivial."""
     rng = np.random.default_rng(1234)
     x = rng.normal(size=(samples, 6))
-    y = (np.sin(2 * x[:, 0]) + x[:, 1] * x[:, 2] > 0).astype(np.int64) + (
-        x[:, 3] > 0.8
-    )
+    y = (np.sin(2 * x[:, 0]) + x[:, 1] * x[:, 2] > 0).astype(np.int64) + (x[:, 3] > 0.8)
     return x, y
 
 
