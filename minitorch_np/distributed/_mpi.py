@@ -9,7 +9,7 @@ not started by ``mpiexec`` is a world of one rank).
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -66,12 +66,12 @@ class MPICollective:
         if self.world_size > 1:
             self.comm.Bcast(buffer, root=root)
 
-    def check_same(self, owner: str, what: str, values: dict[str, object]) -> None:
+    def check_same(self, owner: str, what: str, values: Mapping[str, object]) -> None:
         """Raise ValueError on every rank (so no rank is left waiting in a
         collective) unless every entry of ``values`` is equal on all ranks;
         the message names the first entry and the first rank that differ
         from rank 0, with both values."""
-        gathered: Sequence[dict[str, object]] = self.comm.allgather(values)
+        gathered: Sequence[Mapping[str, object]] = self.comm.allgather(values)
         for rank, other in enumerate(gathered):
             for key in values:
                 if other.get(key) != gathered[0].get(key):
