@@ -67,6 +67,8 @@ class DataLoader:
     def __iter__(self) -> Iterator[Any]:
         """Start an epoch: the order is drawn now, batches are gathered lazily."""
         n = len(self.dataset)
+        if self.shard is not None:
+            self.shard.check_epoch(self)
         order = self.rng.permutation(n) if self.shuffle else np.arange(n)
         return self._batches(order)
 

@@ -28,10 +28,27 @@ def shard_bounds(rows: int, rank: int, world_size: int) -> tuple[int, int]:
 
 
 class Shard:
-    """Rank ``rank`` of ``world_size``."""
+    """Rank ``rank`` of ``world_size``; with a ``collective`` (``shard="auto"``)
+    it also checks, at every epoch, that the ranks draw the same order."""
 
-    def __init__(self, rank: int, world_size: int) -> None:
+    def __init__(self, rank: int, world_size: int, collective: Any = None) -> None:
         self.rank, self.world_size = rank, world_size
+        self.collective = collective
+
+    def check_epoch(self, loader: Any) -> None:
+        """Raise ValueError on every rank when the ranks' shuffling generators
+        have drifted apart (e.g. the loader's Generator is shared with a
+        Dropout layer, which draws as many numbers as its rank has rows)."""
+        if self.collective is not None and loader.shuffle:
+            state = json.dumps(loader.rng.bit_generator.state, default=str)
+            self.collective.check_same(
+                "DataLoader(shard='auto') at the start of an epoch",
+                "loaders",
+                {
+                    "shuffling generator state (give the loader a Generator of "
+                    "its own, not one that layers also draw from)": state
+                },
+            )
 
     def local(self, index: np.ndarray) -> np.ndarray:
         """This rank's slice of one global batch's row indices."""
@@ -54,7 +71,7 @@ def check_shard(shard: Any, loader: Any, rng: Any) -> Shard | None:
         from minitorch_np.distributed import world
 
         collective = world()
-        result = Shard(collective.rank, collective.world_size)
+        result = Shard(collective.rank, collective.world_size, collective)
         # every rank checks the same things in the same order: all raise or none
         collective.check_same("DataLoader(shard='auto')", "loaders", _signature(loader))
         _check_batches(result, loader, rng)

@@ -26,7 +26,10 @@ from minitorch_np.distributed._mpi import (
     abort_on_uncaught_exception,
     world,
 )
-from minitorch_np.distributed.broadcast import broadcast_parameters
+from minitorch_np.distributed.broadcast import (
+    broadcast_parameters,
+    seed_layer_generators,
+)
 from minitorch_np.distributed.optimizer import DistributedOptimizer
 
 __all__ = [
@@ -36,6 +39,7 @@ __all__ = [
     "broadcast_parameters",
     "is_main",
     "rank",
+    "seed_layer_generators",
     "world",
     "world_size",
 ]

@@ -1,4 +1,5 @@
-"""Making every rank start from the same model."""
+"""The model on every rank: the same starting values, and per-rank random
+streams for the layers that draw random numbers."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import numpy as np
 
 from minitorch_np.distributed._mpi import MPICollective, world
 from minitorch_np.layers.layer import Layer
+from minitorch_np.training.checkpoint import layer_generators
 
 
 def broadcast_parameters(
@@ -53,3 +55,27 @@ def _broadcast_array(collective: MPICollective, array: np.ndarray, root: int) ->
         copy = np.ascontiguousarray(array)
         collective.broadcast_in_place(copy, root)
         array[...] = copy
+
+
+def seed_layer_generators(
+    model: Layer, seed: int, collective: MPICollective | None = None
+) -> None:
+    """Give every layer that draws random numbers (an ``rng`` Generator
+    attribute, e.g. Dropout's) a new Generator of its own, seeded from
+    ``(seed, rank, position)``: each rank draws different dropout masks for
+    its rows, and no layer shares a Generator with the data loader (whose
+    order must stay the same on every rank).
+
+    The statistics of the run are those of a single process; the exact
+    masks are not (a single process draws one mask for the whole batch).
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(
+            f"seed_layer_generators: expected seed to be a non-negative int, got {seed!r}"
+        )
+    rank = (world() if collective is None else collective).rank
+    names = [name for name, _ in layer_generators(model)]
+    layers = dict(model.named_layers())
+    for position, name in enumerate(names):
+        layer = model if name == "" else layers[name]
+        layer.rng = np.random.default_rng([seed, rank, position])
