@@ -171,3 +171,17 @@ def test_without_mpi4py_the_import_error_names_the_extra() -> None:
         'ImportError: minitorch_np.distributed needs mpi4py and an MPI library: pip install "minitorch_np[mpi]"'
         in result.stderr
     )
+
+
+def test_seed_layer_generators_gives_each_random_layer_its_own_stream() -> None:
+    shared = np.random.default_rng(0)
+    model = mt.Sequential(
+        mt.Linear(3, 4, rng=0), mt.Dropout(0.5, rng=shared), mt.Dropout(0.5, rng=shared)
+    )
+    distributed.seed_layer_generators(model, 5)
+    first, second = model[1].rng, model[2].rng
+    assert first is not shared and second is not shared and first is not second
+    expected = np.random.default_rng([5, 0, 0]).random(3)  # (seed, rank, position)
+    np.testing.assert_array_equal(first.random(3), expected)
+    with pytest.raises(ValueError, match="non-negative int, got -1"):
+        distributed.seed_layer_generators(model, -1)

@@ -7,7 +7,6 @@ import numpy as np
 
 from minitorch_np.distributed._mpi import MPICollective, world
 from minitorch_np.layers.layer import Layer
-from minitorch_np.training.checkpoint import layer_generators
 
 
 def broadcast_parameters(
@@ -74,8 +73,11 @@ def seed_layer_generators(
             f"seed_layer_generators: expected seed to be a non-negative int, got {seed!r}"
         )
     rank = (world() if collective is None else collective).rank
-    names = [name for name, _ in layer_generators(model)]
-    layers = dict(model.named_layers())
-    for position, name in enumerate(names):
-        layer = model if name == "" else layers[name]
+    layers = [model] + [layer for _, layer in model.named_layers()]
+    drawing = [
+        layer
+        for layer in layers
+        if isinstance(getattr(layer, "rng", None), np.random.Generator)
+    ]
+    for position, layer in enumerate(drawing):
         layer.rng = np.random.default_rng([seed, rank, position])
