@@ -4,6 +4,8 @@ models equal (tests/mpi_scripts/checks.py)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from mpi_launch import SCRIPTS, check_ok, requires_mpiexec, run_mpi
 
@@ -11,15 +13,14 @@ pytestmark = requires_mpiexec
 CHECKS = str(SCRIPTS / "checks.py")
 
 
-def outcomes(mode: str, ranks: int = 2) -> dict[int, str]:
-    """``{rank: outcome line}`` of one launch of checks.py."""
-    lines = check_ok(run_mpi(ranks, CHECKS, mode, timeout=30)).splitlines()
-    by_rank = {}
-    for line in lines:
-        rank, _, outcome = line.partition(": ")
-        by_rank[int(rank.removeprefix("rank "))] = outcome
-    assert sorted(by_rank) == list(range(ranks)), lines
-    return by_rank
+def outcomes(folder: Path, mode: str, ranks: int = 2) -> dict[int, str]:
+    """``{rank: outcome}`` of one launch of checks.py."""
+    check_ok(run_mpi(ranks, CHECKS, mode, str(folder), timeout=30))
+    files = sorted(folder.glob("rank*.txt"))
+    assert [f.name for f in files] == [f"rank{r}.txt" for r in range(ranks)]
+    return {
+        r: (folder / f"rank{r}.txt").read_text(encoding="utf-8") for r in range(ranks)
+    }
 
 
 @pytest.mark.parametrize(
@@ -49,13 +50,17 @@ def outcomes(mode: str, ranks: int = 2) -> dict[int, str]:
         ),
     ],
 )
-def test_misuse_raises_the_same_error_on_every_rank(mode: str, message: str) -> None:
-    for outcome in outcomes(mode).values():
+def test_misuse_raises_the_same_error_on_every_rank(
+    tmp_path: Path, mode: str, message: str
+) -> None:
+    for outcome in outcomes(tmp_path, mode).values():
         assert outcome.startswith(message), outcome
 
 
-def test_broadcast_parameters_copies_parameters_and_buffers_from_the_root() -> None:
-    assert outcomes("broadcast", ranks=3) == {
+def test_broadcast_parameters_copies_parameters_and_buffers_from_the_root(
+    tmp_path: Path,
+) -> None:
+    assert outcomes(tmp_path, "broadcast", ranks=3) == {
         0: "equal=True changed=True",
         1: "equal=True changed=False",  # the root
         2: "equal=True changed=True",

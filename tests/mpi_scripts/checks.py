@@ -1,5 +1,6 @@
-"""Misuse and set-up checks under ``mpiexec``: every rank prints one line
-``rank <r>: <outcome>`` to stdout; tests/test_distributed_checks.py reads them.
+"""Misuse and set-up checks under ``mpiexec``: every rank writes its outcome
+to ``<folder>/rank<r>.txt`` (``python checks.py MODE FOLDER``);
+tests/test_distributed_checks.py reads them.
 
 Modes:
   shapes     ranks build models of different shapes; DistributedOptimizer.step
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 for variable in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
     os.environ.setdefault(variable, "1")
@@ -56,13 +58,13 @@ def attempt(mode: str, rank: int) -> str:
 
 
 def main() -> None:
-    mode = sys.argv[1]
+    mode, folder = sys.argv[1], Path(sys.argv[2])
     rank = distributed.rank()
     try:
         outcome = attempt(mode, rank)
     except (ValueError, TypeError) as error:
         outcome = f"{type(error).__name__}: {error}"
-    print(f"rank {rank}: {outcome}", flush=True)
+    (folder / f"rank{rank}.txt").write_text(outcome, encoding="utf-8")
 
 
 if __name__ == "__main__":
