@@ -10,6 +10,12 @@ Run::
     python examples/mlp_mnist.py
     python examples/mlp_mnist.py --dataset fashion-mnist
     python examples/mlp_mnist.py --optimizer sgd --dropout 0 --epochs 10 --plot curves.png
+    mpiexec -n 2 python examples/mlp_mnist.py    # data-parallel, 2 processes
+
+Under an MPI launcher the same run is data-parallel (docs/distributed.md):
+every process trains on its share of each batch of --batch-size images (the
+global batch), the gradients are averaged over the processes, and only
+process 0 prints.
 
 Defaults (per dataset, see DEFAULTS) were chosen by the accuracy on a
 validation split carved from the training set (the table is in
@@ -43,6 +49,7 @@ from minitorch_np.losses import SoftmaxCrossEntropy  # noqa: E402
 from minitorch_np.optim import SGD, Adam, AdamW, Optimizer, RMSprop  # noqa: E402
 from minitorch_np.optim.lr_scheduler import CosineAnnealingLR  # noqa: E402
 from minitorch_np.training import Callback, Trainer  # noqa: E402
+from minitorch_np.training.collective import launched_world_size  # noqa: E402
 
 LOADERS = {"mnist": load_mnist, "fashion-mnist": load_fashion_mnist}
 TITLES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
@@ -61,6 +68,32 @@ DEFAULTS: dict[str, dict[str, object]] = {
 }
 #: Initial learning rate of each optimizer when --lr is not given.
 DEFAULT_LR = {"sgd": 0.05, "adam": 1e-3, "adamw": 1e-3, "rmsprop": 1e-3}
+#: This process's rank when started by mpiexec (set by `data_parallel`).
+RANK = 0
+
+
+def say(*args: object) -> None:
+    """print, on the first process only."""
+    if RANK == 0:
+        print(*args, flush=True)
+
+
+def data_parallel(
+    model: Layer, optimizer: Optimizer, seed: int
+) -> tuple[Optimizer, str | None]:
+    """Under mpiexec: the same starting weights on every process, per-process
+    dropout streams, the gradient averaged over the processes, and each
+    process's share of the batches (``shard="auto"``). Returns the optimizer
+    and the loader's ``shard``; a single process gets them unchanged."""
+    global RANK
+    if launched_world_size() == 1:
+        return optimizer, None
+    from minitorch_np import distributed
+
+    RANK = distributed.rank()
+    distributed.broadcast_parameters(model)
+    distributed.seed_layer_generators(model, seed)
+    return distributed.DistributedOptimizer(optimizer), "auto"
 
 
 def build_model(dropout: float, rng: np.random.Generator) -> Sequential:
@@ -102,12 +135,11 @@ class TrainTestReport(Callback):
         test = self.trainer.evaluate(self.x_test, self.y_test)
         self.loss.append(test["loss"])
         self.acc.append(test["acc"])
-        print(
+        say(
             f"epoch {epoch:{len(str(self.epochs))}d}/{self.epochs}  "
             f"train loss {logs['loss']:.4f} acc {logs['acc']:.2%}  "
             f"test loss {test['loss']:.4f} acc {test['acc']:.2%}  "
-            f"lr {logs['lr']:.2g}  {logs['seconds']:.1f} s",
-            flush=True,
+            f"lr {logs['lr']:.2g}  {logs['seconds']:.1f} s"
         )
 
 
@@ -215,8 +247,8 @@ def train(
     """Build, train and evaluate the MLP on these arrays; return the final test accuracy."""
     rng = np.random.default_rng(args.seed)
     model = build_model(args.dropout, rng)
-    print(model.summary((784,)))
-    optimizer = build_optimizer(args, model)
+    optimizer, shard = data_parallel(model, build_optimizer(args, model), args.seed)
+    say(model.summary((784,)))
     trainer = Trainer(
         model,
         SoftmaxCrossEntropy(),
@@ -224,14 +256,14 @@ def train(
         scheduler=CosineAnnealingLR(optimizer, T_max=args.epochs),
     )
     report = TrainTestReport(x_test, y_test, args.epochs)
-    print(f"{TITLES[args.dataset]}: {len(x)} training images, {args.epochs} epochs")
-    print(
+    say(f"{TITLES[args.dataset]}: {len(x)} training images, {args.epochs} epochs")
+    say(
         f"{args.optimizer} lr {args.lr:g} (cosine decay), batch {args.batch_size}, "
         f"dropout {args.dropout:g}, weight decay {args.weight_decay:g}"
     )
-    loader = DataLoader(x, y, batch_size=args.batch_size, rng=rng)
+    loader = DataLoader(x, y, batch_size=args.batch_size, rng=rng, shard=shard)
     history = trainer.fit(loader, args.epochs, callbacks=[report], progress=False)
-    if args.plot:
+    if args.plot and RANK == 0:
         plot_curves(
             history.to_dict(),
             report,
@@ -250,7 +282,7 @@ def main(argv: list[str] | None = None) -> float:
     test_accuracy = train(
         args, x[: args.limit_train], y[: args.limit_train], x_test, y_test
     )
-    print(f"test accuracy {test_accuracy:.2%} in {time.perf_counter() - start:.1f} s")
+    say(f"test accuracy {test_accuracy:.2%} in {time.perf_counter() - start:.1f} s")
     return test_accuracy
 
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from minitorch_np._validation import as_generator, check_bool, check_int
 from minitorch_np.data.dataset import ArrayDataset, Dataset
+from minitorch_np.data.sharding import Shard, check_shard
 
 __all__ = ["DataLoader"]
 
@@ -30,6 +31,15 @@ class DataLoader:
     shuffle: draw a new permutation of 0..N-1 at every ``iter()`` (otherwise in order).
     rng: a ``numpy.random.Generator`` (used as is, so shared state advances),
     an int seed, or None for fresh OS entropy. Same seed, same sequence of epochs.
+
+    shard: for data-parallel training (docs/distributed.md), ``(rank,
+    world_size)`` or ``"auto"`` (from MPI, checking that every rank's loader
+    agrees): each global batch of ``batch_size`` rows is cut into
+    ``world_size`` contiguous slices (the first ``rows % world_size`` one row
+    longer) and this rank yields its slice; ``len()`` and ``drop_last`` are
+    those of the global batches. Every rank must pass the same ``rng`` seed.
+    ``global_batch_rows`` is the row count of the global batch that the batch
+    yielded last is a slice of.
     """
 
     def __init__(
@@ -40,12 +50,15 @@ class DataLoader:
         shuffle: bool = True,
         drop_last: bool = False,
         rng: RngLike = None,
+        shard: tuple[int, int] | str | None = None,
     ) -> None:
         self.dataset: Dataset = _as_dataset(x, y)
         self.batch_size = _check_batch_size(batch_size)
         self.shuffle = check_bool("DataLoader", "shuffle", shuffle)
         self.drop_last = check_bool("DataLoader", "drop_last", drop_last)
         self.rng = as_generator(rng, "DataLoader")
+        self.shard: Shard | None = check_shard(shard, self, rng)
+        self.global_batch_rows: int | None = None
 
     def __len__(self) -> int:
         """Number of batches per epoch: N // B with ``drop_last``, else ceil(N / B)."""
@@ -55,6 +68,8 @@ class DataLoader:
     def __iter__(self) -> Iterator[Any]:
         """Start an epoch: the order is drawn now, batches are gathered lazily."""
         n = len(self.dataset)
+        if self.shard is not None:
+            self.shard.check_epoch(self)
         order = self.rng.permutation(n) if self.shuffle else np.arange(n)
         return self._batches(order)
 
@@ -62,12 +77,17 @@ class DataLoader:
         b = self.batch_size
         stop = len(self) * b
         for start in range(0, stop, b):
-            yield self.dataset[order[start : start + b]]
+            index = order[start : start + b]
+            self.global_batch_rows = len(index)
+            if self.shard is not None:
+                index = self.shard.local(index)
+            yield self.dataset[index]
 
     def __repr__(self) -> str:
         return (
             f"DataLoader({self.dataset!r}, batch_size={self.batch_size}, "
-            f"shuffle={self.shuffle}, drop_last={self.drop_last})"
+            f"shuffle={self.shuffle}, drop_last={self.drop_last}"
+            + (f", shard={self.shard!r})" if self.shard is not None else ")")
         )
 
 

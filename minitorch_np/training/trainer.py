@@ -31,15 +31,17 @@ import numpy as np
 from minitorch_np._typing import PathLike
 from minitorch_np.layers.layer import Layer
 from minitorch_np.losses.loss import Loss
-from minitorch_np.metrics import class_labels, count_correct
+from minitorch_np.metrics import class_labels
 from minitorch_np.optim.optimizer import NonFiniteGradientError, Optimizer
+from minitorch_np.training import collective  # data-parallel runs: docs/distributed.md
 from minitorch_np.training import fit_checks as checks
 from minitorch_np.training.callbacks import Callback, LearningRateScheduler
 from minitorch_np.training.checkpoint import load_checkpoint, save_checkpoint
 from minitorch_np.training.fit_checks import Batches, ValData
 from minitorch_np.training.history import History
-from minitorch_np.training.progress import Progress, ProgressMode, make_progress
+from minitorch_np.training.progress import Progress, ProgressMode
 from minitorch_np.training.protocols import Scheduler
+from minitorch_np.training.running_means import RunningMeans
 
 
 class Trainer:
@@ -140,7 +142,7 @@ class Trainer:
         checks.check_train_loader(train_loader)
         callbacks = checks.check_callbacks(callbacks)
         val = self._check_val_data(val_data)
-        reporter = make_progress(progress)
+        reporter = collective.progress_on_main(self.optimizer, progress)
         epoch_end = ([self._scheduler_step] if self._scheduler_step else []) + callbacks
         names = checks.log_names(self.accuracy, val is not None)
         for callback in epoch_end:
@@ -212,12 +214,13 @@ class Trainer:
         start = time.perf_counter()
         lr = float(self.optimizer.lr)
         self.model.train()
-        running = _RunningMeans(self.accuracy, _loss_is_mean(self.loss_fn))
+        running = RunningMeans(self.accuracy, _loss_is_mean(self.loss_fn))
         reporter.epoch_begin(epoch, _length_or_none(train_loader))
         for step, (xb, yb) in enumerate(train_loader, start=1):
             self._train_step(xb, yb, running, epoch, step)
             self._unfinished = (epoch, step)
             reporter.batch_end(running)
+        collective.reduce_running_sums(self.optimizer, running)
         if running.seen == 0:
             raise ValueError(
                 f"Trainer.fit: train_loader yielded no batches in epoch {epoch}"
@@ -230,14 +233,16 @@ class Trainer:
                 ("val_" + key, value) for key, value in self.evaluate(*val_data).items()
             )
         logs["lr"] = lr
-        logs["seconds"] = time.perf_counter() - start
+        logs["seconds"] = collective.slowest(
+            self.optimizer, time.perf_counter() - start
+        )
         return logs
 
     def _train_step(
         self,
         xb: np.ndarray,
         yb: np.ndarray,
-        running: _RunningMeans,
+        running: RunningMeans,
         epoch: int,
         step: int,
     ) -> None:
@@ -248,6 +253,7 @@ class Trainer:
         self._last_finite_loss = loss
         self.optimizer.zero_grad()
         self.model.accumulate_grad(self.loss_fn.backward())
+        collective.note_batch_rows(self.optimizer, self.train_loader, len(xb))
         try:
             self.optimizer.step()
         except NonFiniteGradientError as error:
@@ -282,12 +288,14 @@ class Trainer:
         samples at a time; returns ``{"loss": ..., "acc": ...}`` (``acc`` only
         when the trainer measures accuracy). The model's mode is restored after."""
         checks.check_xy(x, y)
-        running = _RunningMeans(self.accuracy, _loss_is_mean(self.loss_fn))
+        x, y = collective.local_share(self.optimizer, x, y)  # reduced below
+        running = RunningMeans(self.accuracy, _loss_is_mean(self.loss_fn))
         with _eval_mode(self.model):
             for start in checks.batch_starts(len(x), batch_size, "evaluate"):
                 xb, yb = x[start : start + batch_size], y[start : start + batch_size]
                 outputs = self.model.forward(xb)
                 running.add(self.loss_fn(outputs, yb), outputs, yb)
+        collective.reduce_running_sums(self.optimizer, running)
         result = {"loss": running.loss}
         if running.acc is not None:
             result["acc"] = running.acc
@@ -312,7 +320,8 @@ class Trainer:
     def save_checkpoint(self, path: PathLike) -> Path:
         """Save model, optimizer, scheduler, epoch, history, the last ``fit``'s
         callback states and RNG states (the model's generators and the train
-        loader's) to ``path``.
+        loader's) to ``path`` (in a data-parallel run: rank 0 writes, every
+        rank returns once it has).
 
         Raises:
             RuntimeError: the last ``fit`` broke off inside an epoch (Ctrl-C,
@@ -330,7 +339,8 @@ class Trainer:
                 "the last such file, or save the weights as they are, labelled by you: "
                 "save_checkpoint(path, trainer.model)."
             )
-        return save_checkpoint(
+        return collective.save_on_main(
+            self.optimizer, save_checkpoint,
             path, self.model, self.optimizer, epoch=self.epoch, history=self.history,
             train_loader=self.train_loader, scheduler=self.scheduler,
             callbacks=self.callbacks,
@@ -341,38 +351,6 @@ class Trainer:
             f"Trainer(loss_fn={self.loss_fn!r}, optimizer={self.optimizer!r}, "
             f"scheduler={self.scheduler!r}, epoch={self.epoch})"
         )
-
-
-class _RunningMeans:
-    """Per-sample means of loss and accuracy over the batches seen so far.
-
-    A "mean" loss is the batch mean, so it is weighted by the batch size; a
-    "sum" loss is already a sum over the batch.
-    """
-
-    __slots__ = ("correct", "count_accuracy", "loss_is_mean", "loss_sum", "seen")
-
-    def __init__(self, count_accuracy: bool, loss_is_mean: bool) -> None:
-        self.count_accuracy = count_accuracy
-        self.loss_is_mean = loss_is_mean
-        self.loss_sum = 0.0
-        self.correct = 0
-        self.seen = 0
-
-    def add(self, loss: float, outputs: np.ndarray, targets: np.ndarray) -> None:
-        n = len(outputs)
-        self.loss_sum += loss * n if self.loss_is_mean else loss
-        self.seen += n
-        if self.count_accuracy:
-            self.correct += count_correct(outputs, targets)
-
-    @property
-    def loss(self) -> float:
-        return self.loss_sum / self.seen
-
-    @property
-    def acc(self) -> float | None:
-        return self.correct / self.seen if self.count_accuracy else None
 
 
 @contextmanager
