@@ -78,6 +78,8 @@ def resolve(dotted: str, owner: str | None = None) -> object:
         if hasattr(value, part):
             value = getattr(value, part)
         elif isinstance(value, ModuleType):
+            if f"{value.__name__}.{part}" == "minitorch_np.distributed":
+                pytest.importorskip("mpi4py", reason="needs the mpi extra")
             value = importlib.import_module(f"{value.__name__}.{part}")
         else:
             raise AttributeError(f"cannot resolve {dotted!r}")
