@@ -71,3 +71,11 @@ def test_repr_names_shape_and_dtype():
     assert repr(Parameter(np.zeros((3, 4), dtype=np.float32))) == (
         "Parameter(shape=(3, 4), dtype=float32)"
     )
+
+
+def test_add_to_grad_is_deprecated_and_still_adds():
+    param = Parameter(np.ones(3))
+    param.grad += 1.0
+    with pytest.warns(DeprecationWarning, match=r"write p.grad \+= "):
+        param.add_to_grad(np.multiply, np.ones(3), 2.0)
+    np.testing.assert_array_equal(param.grad, [3.0, 3.0, 3.0])

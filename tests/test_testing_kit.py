@@ -114,9 +114,9 @@ class FastScaleShift(ScaleShift):
         self.forget = forget
 
     def accumulate_grad(self, grad_output: np.ndarray) -> None:
-        self.gain.add_to_grad(np.sum, grad_output * self._x, axis=0)
+        self.gain.grad += np.sum(grad_output * self._x, axis=0)
         if not self.forget:
-            self.shift.add_to_grad(np.sum, grad_output, axis=0)
+            self.shift.grad += np.sum(grad_output, axis=0)
 
 
 def test_an_accumulate_grad_override_must_match_backward():
