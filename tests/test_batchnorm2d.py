@@ -96,18 +96,30 @@ def test_state_dict_holds_pytorchs_keys_and_round_trips():
 
 def test_bad_inputs_are_refused_naming_the_layer():
     layer = BatchNorm2d(3)
-    with pytest.raises(ValueError, match=r"BatchNorm2d\(3, .*\): expected a 4-D input of shape \(N, 3, H, W\) \(NCHW\), got \(4, 3\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"BatchNorm2d\(3, .*\): expected a 4-D input of shape \(N, 3, H, W\) \(NCHW\), got \(4, 3\)",
+    ):
         layer(np.zeros((4, 3), np.float32))
-    with pytest.raises(ValueError, match=r"expected input of shape \(N, 3, H, W\) \(3 channels, NCHW\), got \(2, 4, 5, 5\) with 4 channels"):
+    with pytest.raises(
+        ValueError,
+        match=r"expected input of shape \(N, 3, H, W\) \(3 channels, NCHW\), got \(2, 4, 5, 5\) with 4 channels",
+    ):
         layer(np.zeros((2, 4, 5, 5), np.float32))
     with pytest.raises(TypeError, match=r"expected input of a float dtype, got int32"):
         layer(np.zeros((2, 3, 5, 5), np.int32))
-    with pytest.raises(TypeError, match=r"expected input of dtype float32 \(the layer's\), got float64"):
+    with pytest.raises(
+        TypeError, match=r"expected input of dtype float32 \(the layer's\), got float64"
+    ):
         layer(np.zeros((2, 3, 5, 5)))
-    with pytest.raises(ValueError, match=r"expected more than 1 value per channel in training mode"):
+    with pytest.raises(
+        ValueError, match=r"expected more than 1 value per channel in training mode"
+    ):
         layer(np.zeros((1, 3, 1, 1), np.float32))
     layer.eval()(np.zeros((1, 3, 1, 1), np.float32))  # fine in eval mode
-    with pytest.raises(ValueError, match=r"expected grad_output of shape \(1, 3, 1, 1\)"):
+    with pytest.raises(
+        ValueError, match=r"expected grad_output of shape \(1, 3, 1, 1\)"
+    ):
         layer.backward(np.zeros((1, 3), np.float32))
     with pytest.raises(RuntimeError, match=r"backward\(\) called before forward\(\)"):
         BatchNorm2d(3).backward(np.zeros((1, 3, 1, 1), np.float32))
@@ -131,6 +143,10 @@ def test_train_and_eval_match_pytorch():
         np.testing.assert_allclose(y, y_t.detach().numpy(), rtol=1e-10, atol=1e-12)
         g = rng.standard_normal(y.shape)
         y_t.backward(torch.tensor(g))
-        np.testing.assert_allclose(ours.backward(g), x_t.grad.numpy(), rtol=1e-9, atol=1e-12)
-        np.testing.assert_allclose(ours.running_var, theirs.running_var.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(
+            ours.backward(g), x_t.grad.numpy(), rtol=1e-9, atol=1e-12
+        )
+        np.testing.assert_allclose(
+            ours.running_var, theirs.running_var.numpy(), rtol=1e-12
+        )
     np.testing.assert_allclose(ours.weight.grad, theirs.weight.grad.numpy(), rtol=1e-10)

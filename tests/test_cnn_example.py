@@ -21,7 +21,9 @@ needs_data = pytest.mark.skipif(
 
 
 def load_cnn_example():
-    spec = importlib.util.spec_from_file_location("cnn_mnist", EXAMPLES / "cnn_mnist.py")
+    spec = importlib.util.spec_from_file_location(
+        "cnn_mnist", EXAMPLES / "cnn_mnist.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)  # importing must not train
     return module
@@ -59,17 +61,26 @@ def test_the_network_is_the_documented_one():
 
 def test_help_lists_the_flags():
     stdout = run("--help")
-    for flag in ("--dataset", "--epochs", "--batch-size", "--data", "--checkpoint", "--plot"):
+    for flag in (
+        "--dataset",
+        "--epochs",
+        "--batch-size",
+        "--data",
+        "--checkpoint",
+        "--plot",
+    ):
         assert flag in stdout
 
 
 @needs_data
 def test_a_short_run_prints_the_summary_line_and_resumes_from_its_checkpoint(tmp_path):
     checkpoint = tmp_path / "cnn.npz"
-    args = ["--limit-train", "1024", "--checkpoint", str(checkpoint)]
+    args = ["--limit-train", "512", "--checkpoint", str(checkpoint)]
     stdout = run(*args, "--epochs", "1")
-    match = re.fullmatch(r"test accuracy (\d+\.\d\d)% in (\d+\.\d) s", stdout.splitlines()[-1])
+    match = re.fullmatch(
+        r"test accuracy (\d+\.\d\d)% in (\d+\.\d) s", stdout.splitlines()[-1]
+    )
     assert match, stdout
-    assert float(match.group(1)) > 40.0  # 8 steps; chance is 10%
+    assert float(match.group(1)) > 25.0  # 4 steps; chance is 10%
     stdout = run(*args, "--epochs", "2")
     assert f"resuming from {checkpoint}" in stdout

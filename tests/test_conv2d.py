@@ -125,7 +125,9 @@ def test_bad_arguments_are_refused_by_name(kwargs, message):
 
 
 def test_bad_channel_counts_and_dtype_are_refused():
-    with pytest.raises(ValueError, match=r"Conv2d: expected in_channels to be a positive int, got 0"):
+    with pytest.raises(
+        ValueError, match=r"Conv2d: expected in_channels to be a positive int, got 0"
+    ):
         Conv2d(0, 2, 3)
     with pytest.raises(TypeError, match=r"Conv2d: expected a float dtype"):
         Conv2d(1, 2, 3, dtype=np.int32)
@@ -167,7 +169,9 @@ def test_non_float_and_mismatched_dtype_inputs_are_refused():
     layer = Conv2d(1, 2, 3)
     with pytest.raises(TypeError, match=r"expected input of a float dtype, got uint8"):
         layer(np.zeros((1, 1, 5, 5), np.uint8))
-    with pytest.raises(TypeError, match=r"expected input to be a numpy array, got list"):
+    with pytest.raises(
+        TypeError, match=r"expected input to be a numpy array, got list"
+    ):
         layer([[[[0.0]]]])
     with pytest.raises(
         TypeError,
@@ -192,7 +196,12 @@ def test_forward_and_backward_match_pytorch():
     rng = np.random.default_rng(0)
     for config in (
         {"kernel_size": 3, "padding": 1},
-        {"kernel_size": (2, 3), "stride": (2, 1), "padding": (1, 0), "dilation": (1, 2)},
+        {
+            "kernel_size": (2, 3),
+            "stride": (2, 1),
+            "padding": (1, 0),
+            "dilation": (1, 2),
+        },
         {"kernel_size": 1},
     ):
         layer = Conv2d(3, 5, dtype=np.float64, rng=rng, **config)

@@ -102,17 +102,27 @@ def test_outputs_keep_the_dtype_and_the_pytorch_shapes():
 
 
 def test_reprs():
-    assert repr(MaxPool2d(2)) == "MaxPool2d(kernel_size=(2, 2), stride=(2, 2), padding=(0, 0))"
-    assert repr(AvgPool2d(3, 1, 1)) == "AvgPool2d(kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))"
+    assert (
+        repr(MaxPool2d(2))
+        == "MaxPool2d(kernel_size=(2, 2), stride=(2, 2), padding=(0, 0))"
+    )
+    assert (
+        repr(AvgPool2d(3, 1, 1))
+        == "AvgPool2d(kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))"
+    )
     assert repr(GlobalAvgPool2d()) == "GlobalAvgPool2d()"
 
 
 @pytest.mark.parametrize("layer_class", [MaxPool2d, AvgPool2d])
 def test_bad_pool_arguments_are_refused_by_name(layer_class):
     name = layer_class.__name__
-    with pytest.raises(ValueError, match=rf"{name}: expected kernel_size to be a positive int"):
+    with pytest.raises(
+        ValueError, match=rf"{name}: expected kernel_size to be a positive int"
+    ):
         layer_class(0)
-    with pytest.raises(ValueError, match=rf"{name}: expected stride to be a positive int"):
+    with pytest.raises(
+        ValueError, match=rf"{name}: expected stride to be a positive int"
+    ):
         layer_class(2, stride=(1, 0))
     with pytest.raises(
         ValueError,
@@ -125,12 +135,19 @@ def test_bad_pool_arguments_are_refused_by_name(layer_class):
 @pytest.mark.parametrize("layer", [MaxPool2d(3), AvgPool2d(3), GlobalAvgPool2d()])
 def test_bad_inputs_are_refused_naming_the_layer(layer):
     name = type(layer).__name__
-    with pytest.raises(ValueError, match=rf"{name}.*: expected a 4-D input of shape \(N, C, H, W\) \(NCHW\), got \(4, 5, 5\)"):
+    with pytest.raises(
+        ValueError,
+        match=rf"{name}.*: expected a 4-D input of shape \(N, C, H, W\) \(NCHW\), got \(4, 5, 5\)",
+    ):
         layer(np.zeros((4, 5, 5), np.float32))
-    with pytest.raises(TypeError, match=rf"{name}.*: expected input of a float dtype, got int64"):
+    with pytest.raises(
+        TypeError, match=rf"{name}.*: expected input of a float dtype, got int64"
+    ):
         layer(np.zeros((1, 1, 5, 5), np.int64))
     with pytest.raises(RuntimeError, match=r"backward\(\) called before forward\(\)"):
-        type(layer)(*([3] if name != "GlobalAvgPool2d" else [])).backward(np.zeros((1, 1, 1, 1)))
+        type(layer)(*([3] if name != "GlobalAvgPool2d" else [])).backward(
+            np.zeros((1, 1, 1, 1))
+        )
 
 
 @pytest.mark.parametrize("layer_class", [MaxPool2d, AvgPool2d])
@@ -146,7 +163,9 @@ def test_an_empty_output_is_an_error_naming_the_sizes(layer_class):
 def test_a_wrong_gradient_shape_is_an_error():
     pool = MaxPool2d(2)
     pool(np.zeros((1, 2, 4, 4), np.float32))
-    with pytest.raises(ValueError, match=r"expected grad_output of shape \(1, 2, 2, 2\)"):
+    with pytest.raises(
+        ValueError, match=r"expected grad_output of shape \(1, 2, 2, 2\)"
+    ):
         pool.backward(np.zeros((1, 2, 4, 4), np.float32))
 
 
@@ -166,4 +185,6 @@ def test_pools_match_pytorch_ties_included(kernel, stride, padding):
         np.testing.assert_allclose(y, y_t.detach().numpy(), rtol=1e-12)
         g = rng.standard_normal(y.shape)
         y_t.backward(torch.tensor(g))
-        np.testing.assert_allclose(ours.backward(g), x_t.grad.numpy(), rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(
+            ours.backward(g), x_t.grad.numpy(), rtol=1e-12, atol=1e-15
+        )

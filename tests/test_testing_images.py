@@ -22,9 +22,13 @@ def test_a_fixed_channel_count_is_kept(shape):
 
 
 def test_bad_bounds_are_refused():
-    with pytest.raises(ValueError, match=r"image_shapes: expected 1 <= min_side <= max_side"):
+    with pytest.raises(
+        ValueError, match=r"image_shapes: expected 1 <= min_side <= max_side"
+    ):
         image_shapes(min_side=4, max_side=3)
-    with pytest.raises(ValueError, match=r"image_shapes: expected channels >= 1 or None, got 0"):
+    with pytest.raises(
+        ValueError, match=r"image_shapes: expected channels >= 1 or None, got 0"
+    ):
         image_shapes(0)
 
 
@@ -50,5 +54,7 @@ class ChannelScale(Layer):
 def test_check_layer_tests_a_users_2d_layer_over_image_shapes():
     check_layer(lambda rng, shape: ChannelScale(shape[1]), image_shapes())
     check_layer(lambda rng: Conv2d(2, 3, 3, rng=rng), image_shapes(2, min_side=3))
-    with pytest.raises(AssertionError, match="backward disagrees with float64 finite differences"):
+    with pytest.raises(
+        AssertionError, match="backward disagrees with float64 finite differences"
+    ):
         check_layer(lambda rng, shape: ChannelScale(shape[1], bug=True), image_shapes())
