@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-__all__ = ["WindowGeometry", "col2im", "im2col", "window_view"]
+__all__ = ["WindowGeometry", "col2im", "im2col", "pad_channels_last", "window_view"]
 
 Pair = tuple[int, int]
 

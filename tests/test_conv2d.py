@@ -149,7 +149,7 @@ def test_a_wrong_channel_count_names_expected_and_actual_shape():
     with pytest.raises(
         ValueError,
         match=r"Conv2d\(3, 4, .*\): expected input of shape \(N, 3, H, W\) \(3 channels, "
-        r"NCHW\), got \(2, 1, 8, 8\) with 1 channels",
+        r"NCHW\), got \(2, 1, 8, 8\) with 1 channel\b",
     ):
         Conv2d(3, 4, 3)(np.zeros((2, 1, 8, 8), np.float32))
 

@@ -54,14 +54,18 @@ def check_image_batch(
         )
     if channels is not None and x.shape[1] != channels:
         raise ValueError(
-            f"{owner}: expected input of shape {expected} ({channels} channels, "
-            f"NCHW), got {x.shape} with {x.shape[1]} channels"
+            f"{owner}: expected input of shape {expected} ({_count(channels)}, "
+            f"NCHW), got {x.shape} with {_count(x.shape[1])}"
         )
     if dtype is not None and x.dtype != dtype:
         raise TypeError(
             f"{owner}: expected input of dtype {dtype} (the layer's), got {x.dtype}; "
             f"cast it with x.astype(np.{dtype}) or convert the layer with .to(np.{x.dtype})"
         )
+
+
+def _count(channels: int) -> str:
+    return f"{channels} channel" + ("" if channels == 1 else "s")
 
 
 def checked_geometry(

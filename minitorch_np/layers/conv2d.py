@@ -41,7 +41,7 @@ class Conv2d(Layer):
 
         Y  = cols @ Wm^T + b                   (N*OH*OW, O)
         dL/dW += Gm^T @ cols                   (O, kh*kw*C), back to (O, C, kh, kw)
-        dL/db += sum over rows of Gm           (O,)
+        dL/db += 1^T Gm (column sums of Gm)    (O,)
         dL/dx  = col2im(Gm @ Wm)               (N, C, H, W)
 
     (Gm @ Wm is computed one kernel offset at a time, Gm @ W[:, :, i, j], in
@@ -133,7 +133,7 @@ class Conv2d(Layer):
         self._add_parameter_grads(self._grad_rows(grad_output))
 
     def _add_parameter_grads(self, grad_rows: np.ndarray) -> None:
-        """dL/dW += Gm^T @ cols and dL/db += the column sums of Gm."""
+        """dL/dW += Gm^T @ cols and dL/db += 1^T Gm (the column sums of Gm)."""
         cols = self._cols
         assert cols is not None
         kh, kw = self.kernel_size
@@ -142,7 +142,8 @@ class Conv2d(Layer):
             self.out_channels, kh, kw, self.in_channels
         ).transpose(0, 3, 1, 2)
         if self.bias is not None:
-            self.bias.grad += grad_rows.sum(axis=0)
+            ones = np.ones(len(grad_rows), dtype=grad_rows.dtype)
+            self.bias.grad += ones @ grad_rows  # 1^T Gm: one matrix-vector product
 
     def _grad_rows(self, grad_output: np.ndarray) -> np.ndarray:
         """G (N, O, OH, OW) as the matrix Gm (N*OH*OW, O) (a view when G is
