@@ -30,6 +30,7 @@ an (N, H, W, C) array), which numpy treats like any other array.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -124,19 +125,31 @@ def im2col(x: np.ndarray, geometry: WindowGeometry) -> np.ndarray:
     return windows.reshape(n * oh * ow, kh * kw * c)
 
 
-def col2im(blocks: np.ndarray, geometry: WindowGeometry) -> np.ndarray:
+def col2im(blocks: Iterable[np.ndarray], geometry: WindowGeometry) -> np.ndarray:
     """The adjoint of `im2col`: blocks (kh*kw, N, OH, OW, C) -> dx (N, C, H, W)
     with dx[n, c, h, w] = the sum of every block entry that `im2col` copied
     from x[n, c, h, w] (entries that fell on the padding are dropped).
 
-    ``blocks[i * kw + j]`` holds offset (i, j)'s values; `im2col`'s columns
-    for that offset are ``cols.reshape(N, OH, OW, kh*kw, C)[:, :, :, i * kw + j]``.
+    ``blocks`` holds one (N, OH, OW, C) block per kernel offset, in row-major
+    order (block i * kw + j for offset (i, j)): an array, or any iterable of
+    the kh*kw blocks, such as a generator that computes each block when it is
+    added. `im2col`'s columns for offset (i, j) are
+    ``cols.reshape(N, OH, OW, kh*kw, C)[:, :, :, i * kw + j]``.
     """
     (kh, kw), (h, w), (ph, pw) = geometry.kernel, geometry.input_size, geometry.padding
-    n, c = blocks.shape[1], blocks.shape[-1]
-    padded = np.zeros((n, *geometry.padded_size, c), dtype=blocks.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            rows, cols = geometry.offset_slices(i, j)
-            padded[:, rows, cols, :] += blocks[i * kw + j]
+    padded: np.ndarray | None = None
+    count = 0
+    for count, block in enumerate(blocks, start=1):
+        if count > kh * kw:
+            break
+        if padded is None:
+            n, c = block.shape[0], block.shape[-1]
+            padded = np.zeros((n, *geometry.padded_size, c), dtype=block.dtype)
+        rows, cols = geometry.offset_slices(*divmod(count - 1, kw))
+        padded[:, rows, cols, :] += block
+    if padded is None or count != kh * kw:
+        raise ValueError(
+            f"col2im: expected {kh * kw} blocks, one per offset of the {kh}x{kw} "
+            f"kernel, got {'more' if count > kh * kw else count}"
+        )
     return padded[:, ph : ph + h, pw : pw + w, :].transpose(0, 3, 1, 2)

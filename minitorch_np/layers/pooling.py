@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
 from minitorch_np._validation import check_backward_ready, check_grad_shape
@@ -102,30 +104,45 @@ class MaxPool2d(_Pool2d):
         padding: IntOrPair = 0,
     ) -> None:
         super().__init__(kernel_size, stride, padding)
-        self._windows: np.ndarray | None = None
+        self._padded: np.ndarray | None = None
         self._maxima: np.ndarray | None = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         geometry = self._checked_geometry(x)
         padded = pad_channels_last(x, geometry.padding, value=-np.inf)
-        # window-major copy (kh*kw, N, OH, OW, C): every offset one contiguous block
-        windows = np.ascontiguousarray(
-            window_view(padded, geometry).transpose(3, 4, 0, 1, 2, 5)
-        ).reshape(-1, *padded.shape[:1], *geometry.output_size, padded.shape[3])
-        maxima = windows.max(axis=0)
-        self._windows, self._maxima = windows, maxima
+        offsets = _offset_views(padded, geometry)
+        maxima = next(offsets).copy()  # a running maximum over the kernel offsets
+        for pixels in offsets:
+            np.maximum(maxima, pixels, out=maxima)
+        self._padded, self._maxima = padded, maxima
         return maxima.transpose(0, 3, 1, 2)
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
         grad, geometry = self._checked_grad(grad_output)
-        windows, maxima = self._windows, self._maxima
-        assert windows is not None and maxima is not None
-        first_max = windows == maxima  # (kh*kw, N, OH, OW, C), then cleared of
-        seen = first_max[0].copy()  # maxima that an earlier offset has already
-        for is_max in first_max[1:]:
-            is_max &= ~seen
-            seen |= is_max
-        return col2im(grad * first_max, geometry)
+        padded, maxima = self._padded, self._maxima
+        assert padded is not None and maxima is not None
+        seen = np.zeros(maxima.shape, dtype=bool)  # maximum found at an earlier offset
+
+        def first_maximum_blocks() -> Iterator[np.ndarray]:
+            """G * [offset (i, j) is the window's first maximum], one offset
+            at a time (so the kh*kw blocks never exist at once)."""
+            for pixels in _offset_views(padded, geometry):
+                is_first = pixels == maxima
+                is_first &= ~seen
+                seen[...] |= is_first
+                yield grad * is_first
+
+        return col2im(first_maximum_blocks(), geometry)
+
+
+def _offset_views(padded: np.ndarray, geometry: WindowGeometry) -> Iterator[np.ndarray]:
+    """For each kernel offset (i, j) in row-major order, the (N, OH, OW, C)
+    view of the channels-last padded input that it sees."""
+    kh, kw = geometry.kernel
+    for i in range(kh):
+        for j in range(kw):
+            rows, cols = geometry.offset_slices(i, j)
+            yield padded[:, rows, cols, :]
 
 
 class AvgPool2d(_Pool2d):
