@@ -14,9 +14,6 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "minitorch_np"
 MODULES = sorted(PACKAGE.rglob("*.py"))
-#: Being split on their own branches (issue 11, item 7); removed from here
-#: when those land.
-SPLIT_IN_PROGRESS = {"testing.py"}
 
 
 def module_name(path: Path) -> str:
@@ -86,11 +83,7 @@ def test_no_import_cycles():
             visit(name)
 
 
-@pytest.mark.parametrize(
-    "path",
-    [p for p in MODULES if str(p.relative_to(PACKAGE)) not in SPLIT_IN_PROGRESS],
-    ids=lambda p: str(p.relative_to(PACKAGE)),
-)
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_no_module_over_400_lines(path):
     lines = len(path.read_text(encoding="utf-8").splitlines())
     assert lines <= 400, f"{path.relative_to(PACKAGE)} has {lines} lines"

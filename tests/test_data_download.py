@@ -105,7 +105,7 @@ def assert_tiny(
     tiny: Tiny, xy: tuple[np.ndarray, np.ndarray], split: str = "train"
 ) -> None:
     images, labels = NAMES[split]
-    np.testing.assert_array_equal(xy[0], tiny.arrays[images])
+    np.testing.assert_array_equal(xy[0], tiny.arrays[images][:, None])  # NCHW
     np.testing.assert_array_equal(xy[1], tiny.arrays[labels])
 
 

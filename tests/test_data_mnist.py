@@ -80,10 +80,10 @@ def test_outputs_float_flat_and_raw(tmp_path: Path) -> None:
     assert y.dtype == np.int64 and y.tolist() == [3, 9]
     np.testing.assert_array_equal(x, images.reshape(2, 16) / np.float32(255))
     x3, _ = load_tiny(spec, tmp_path, flatten=False, dtype=np.float64)
-    assert x3.shape == (2, 4, 4) and x3.dtype == np.float64
+    assert x3.shape == (2, 1, 4, 4) and x3.dtype == np.float64
     raw, _ = load_tiny(spec, tmp_path, flatten=False, dtype=np.uint8)
     assert raw.dtype == np.uint8 and raw.flags.writeable
-    np.testing.assert_array_equal(raw, images)
+    np.testing.assert_array_equal(raw, images[:, None])
 
 
 def test_full_range_maps_to_zero_and_one(tmp_path: Path) -> None:
@@ -195,7 +195,7 @@ def test_real_mnist_test_raw_images() -> None:
     x, y = load_mnist(
         "test", download=False, progress=False, flatten=False, dtype=np.uint8
     )
-    assert x.shape == (10000, 28, 28) and x.dtype == np.uint8 and x.max() == 255
+    assert x.shape == (10000, 1, 28, 28) and x.dtype == np.uint8 and x.max() == 255
     assert y.shape == (10000,) and set(np.unique(y).tolist()) == set(range(10))
 
 
@@ -210,4 +210,4 @@ def test_real_fashion_mnist() -> None:
     xt, yt = load_fashion_mnist(
         "test", root=folder, download=False, progress=False, flatten=False
     )
-    assert xt.shape == (10000, 28, 28) and np.bincount(yt).tolist() == [1000] * 10
+    assert xt.shape == (10000, 1, 28, 28) and np.bincount(yt).tolist() == [1000] * 10

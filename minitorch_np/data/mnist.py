@@ -82,7 +82,8 @@ def load_mnist(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Load an MNIST split as ``(x, y)``.
 
-    x: ``(N, 784)`` (or ``(N, 28, 28)`` with ``flatten=False``) of ``dtype``;
+    x: ``(N, 784)``, or with ``flatten=False`` images ``(N, 1, 28, 28)``
+    (NCHW, one channel: the input of `Conv2d`), of ``dtype``;
     a float dtype scales pixels to [0, 1], ``np.uint8`` keeps raw 0..255.
     y: ``(N,)`` int64 labels 0..9. N is 60000 for "train", 10000 for "test".
     See :func:`load_idx_dataset` for ``root``, ``download``, ``mirrors``.
@@ -125,7 +126,8 @@ def load_idx_dataset(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Load ``(x, y)`` of one split of an MNIST-like dataset described by ``spec``.
 
-    x: ``(N, prod(image_shape))``, or ``(N, *image_shape)`` if not ``flatten``.
+    x: ``(N, prod(image_shape))``, or ``(N, 1, *image_shape)`` if not
+    ``flatten`` (one channel: the files hold grayscale images).
     y: ``(N,)`` int64 in ``0..num_classes-1``.
 
     root: a folder searched first; files may lie in ``root/<name>/`` or in
@@ -161,8 +163,7 @@ def load_idx_dataset(
     )
     _check_arrays(spec, images, labels, images_src, labels_src)
     x = _to_output(images, out_dtype)
-    if flatten:
-        x = x.reshape(len(x), -1)
+    x = x.reshape(len(x), -1) if flatten else x.reshape(len(x), 1, *spec.image_shape)
     return x, labels.astype(np.int64)
 
 

@@ -1,249 +1,24 @@
-"""Property tests for layers: hypothesis strategies and `check_layer`.
-
-Put one call in your own pytest file to test a custom layer against the layer
-contract (see docs/layer_contract.md and docs/custom_layer.md)::
-
-    from minitorch_np.testing import batch_shapes, check_layer
-
-    def test_my_layer():
-        check_layer(lambda rng: MyLayer(3, rng=rng), batch_shapes(3))
-
-`check_layer` draws input shapes, inputs and seeds with hypothesis and, for
-every drawn example, checks:
-
-* shapes and dtypes: output and dL/dx keep the input dtype, dL/dx has the
-  input's shape, each ``.grad`` has its parameter's shape and dtype;
-* nothing is re-allocated or overwritten: ``p.data``/``p.grad`` stay the same
-  arrays, ``forward``/``backward`` leave ``x``, dL/dy and ``p.data`` untouched;
-* accumulation: a second ``backward`` adds the same gradient again (2x);
-* ``accumulate_grad`` (what `Trainer` calls on a model) adds the same
-  parameter gradients as ``backward``;
-* determinism: two identical copies give bit-identical outputs and gradients
-  (``layer(x)`` and ``layer.forward(x)`` agree);
-* registration: no Layer or Parameter hides in a list/tuple/dict attribute
-  where ``parameters()``, ``train()`` and ``state_dict()`` cannot see it;
-* train/eval: ``train()``/``eval()`` reach every sub-layer; eval mode gives the
-  train-mode output (unless ``same_in_eval=False``), is repeatable, changes no
-  parameter or buffer and treats every sample on its own
-  (unless ``batch_independent=False``);
-* gradients: `minitorch_np.gradcheck` (float64 central differences) for the
-  input and every parameter.
-
-hypothesis is imported only when one of these functions is called, so
-``import minitorch_np`` never needs it.
-"""
+"""The properties `check_layer` verifies on one (layer, input) pair; each
+failure raises AssertionError with a message that says what is wrong and how
+to fix it."""
 
 from __future__ import annotations
 
 import copy
-import inspect
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from types import ModuleType
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import NoReturn
 
 import numpy as np
-from numpy.typing import DTypeLike
 
 from minitorch_np.gradcheck import GradcheckError, gradcheck
 from minitorch_np.layers.layer import Layer
 from minitorch_np.parameter import Parameter
 
-if TYPE_CHECKING:
-    from hypothesis.strategies import SearchStrategy
-
-    ShapeSpec = SearchStrategy[tuple[int, ...]] | Sequence[int]
-
-__all__ = ["array_shapes", "batch_shapes", "check_layer", "float_arrays"]
-
-INSTALL_HINT = 'pip install "minitorch_np[test]" (or "minitorch_np[dev]")'
-_MAX_SEED = 2**32 - 1
-
-
-def require_hypothesis() -> ModuleType:
-    """Import and return ``hypothesis``, or raise ImportError naming the extra
-    that installs it."""
-    try:
-        import hypothesis
-        import hypothesis.strategies  # loads the submodule
-    except ImportError as error:
-        raise ImportError(
-            f"minitorch_np.testing needs the hypothesis package, which is not "
-            f"installed; install the test extra: {INSTALL_HINT}"
-        ) from error
-    return hypothesis
-
-
-# ---------------------------------------------------------------------- strategies
-def array_shapes(
-    *, min_dims: int = 1, max_dims: int = 3, min_side: int = 1, max_side: int = 4
-) -> SearchStrategy[tuple[int, ...]]:
-    """Shapes with ``min_dims..max_dims`` axes of ``min_side..max_side`` each."""
-    st = require_hypothesis().strategies
-    sides = st.integers(min_side, max_side)
-    return st.lists(sides, min_size=min_dims, max_size=max_dims).map(tuple)
-
-
-def batch_shapes(
-    *feature_shape: int, min_batch: int = 1, max_batch: int = 4
-) -> SearchStrategy[tuple[int, ...]]:
-    """Shapes ``(N, *feature_shape)`` with a drawn batch size N:
-    ``batch_shapes(3)`` gives (N, 3), ``batch_shapes(28, 28)`` gives (N, 28, 28)."""
-    st = require_hypothesis().strategies
-    return st.integers(min_batch, max_batch).map(lambda n: (n, *feature_shape))
-
-
-def float_arrays(
-    shape: ShapeSpec,
-    *,
-    low: float = -2.0,
-    high: float = 2.0,
-    dtype: DTypeLike = np.float64,
-    avoid: Sequence[float] = (),
-    margin: float = 1e-3,
-) -> SearchStrategy[np.ndarray]:
-    """Arrays of ``shape`` (a tuple or a strategy of tuples) with elements drawn
-    uniformly from [low, high] by a numpy Generator seeded from hypothesis.
-
-    Elements closer than ``margin`` to a point in ``avoid`` (e.g. ``(0.0,)``,
-    the kink of ReLU) are moved to exactly ``margin`` away from it, on the
-    same side, so finite differences never straddle a kink.
-    """
-    st = require_hypothesis().strategies
-    if not (np.isfinite(low) and np.isfinite(high) and low < high):
-        raise ValueError(
-            f"float_arrays: expected finite low < high, got low={low}, high={high}"
-        )
-    shapes = _shape_strategy(st, shape, "float_arrays")
-
-    # named so that hypothesis shows a failing input as
-    # x=array_from_shape_and_seed(((N, D), seed)): reproducible by hand
-    def array_from_shape_and_seed(
-        shape_and_seed: tuple[tuple[int, ...], int],
-    ) -> np.ndarray:
-        drawn_shape, seed = shape_and_seed
-        values = np.random.default_rng(seed).uniform(low, high, size=drawn_shape)
-        return _push_off_kinks(values, avoid, margin).astype(dtype)
-
-    return st.tuples(shapes, st.integers(0, _MAX_SEED)).map(array_from_shape_and_seed)
-
-
-def _shape_strategy(
-    st: ModuleType, shape: ShapeSpec, owner: str
-) -> SearchStrategy[tuple[int, ...]]:
-    if isinstance(shape, st.SearchStrategy):
-        return shape
-    if isinstance(shape, Sequence) and all(
-        isinstance(side, (int, np.integer)) and side >= 0 for side in shape
-    ):
-        return st.just(tuple(int(side) for side in shape))
-    raise TypeError(
-        f"{owner}: expected a shape tuple such as (4, 3) or a hypothesis strategy "
-        f"of shapes such as batch_shapes(3), got {shape!r}"
-    )
-
-
-def _push_off_kinks(
-    values: np.ndarray, kinks: Sequence[float], margin: float
-) -> np.ndarray:
-    for kink in kinks:
-        offset = values - kink
-        near = np.abs(offset) < margin
-        values = np.where(near, kink + np.where(offset >= 0, margin, -margin), values)
-    return values
-
-
-# ---------------------------------------------------------------------- check_layer
-def check_layer(
-    make_layer: Callable[..., Layer],
-    input_shapes: ShapeSpec,
-    *,
-    elements: tuple[float, float] = (-2.0, 2.0),
-    avoid_kinks: Sequence[float] = (),
-    kink_margin: float = 1e-3,
-    input_filter: Callable[[np.ndarray], bool] | None = None,
-    same_in_eval: bool = True,
-    batch_independent: bool = True,
-    dtype: DTypeLike | None = None,
-    tolerance: float = 1e-6,
-    eps: float = 1e-5,
-    max_examples: int | None = 25,
-) -> None:
-    """Property-test a layer against the layer contract; raise AssertionError
-    (with the falsifying example printed by hypothesis) on the first violation.
-
-    Call it from a plain test function (not one decorated with ``@given``).
-
-    Args:
-        make_layer: builds a fresh layer. Either a zero-argument factory
-            (``ReLU``, ``lambda: Swish()``), a function of a numpy Generator
-            (``lambda rng: Linear(3, 2, rng=rng)``), or of a Generator and the
-            drawn input shape (``lambda rng, shape: Linear(shape[1], 2, rng=rng)``),
-            told apart by their number of required arguments.
-        input_shapes: a fixed shape tuple, e.g. ``(4, 3)``, or a hypothesis
-            strategy of shapes, e.g. ``batch_shapes(3)``. Axis 0 is the batch.
-        elements: (low, high): input elements are drawn uniformly from it.
-        avoid_kinks: input values where the layer's derivative jumps (ReLU:
-            ``(0.0,)``); elements are kept ``kink_margin`` away from them.
-        input_filter: predicate on the float64 input; inputs for which it is
-            False are discarded (use it for kinks that are not at fixed inputs).
-        same_in_eval: True if the layer computes the same function in train and
-            eval mode. Set False for Dropout/BatchNorm-like layers: eval mode is
-            then gradient-checked on its own instead of compared to train mode.
-        batch_independent: True if each output row depends only on its own
-            input row in eval mode (checked by running samples one by one).
-        dtype: dtype of the shape/dtype/accumulation/determinism checks; by
-            default the dtype of the layer's parameters (float32 if it has none).
-            Gradient checks always run in float64.
-        tolerance, eps: passed to `gradcheck` (largest relative error, step).
-        max_examples: number of hypothesis examples; None keeps the active
-            hypothesis profile's value.
-    """
-    hypothesis = require_hypothesis()
-    st = hypothesis.strategies
-    low, high = elements
-    build = _normalised_factory(make_layer)
-    shapes = _shape_strategy(st, input_shapes, "check_layer")
-    inputs = float_arrays(
-        shapes, low=low, high=high, avoid=avoid_kinks, margin=kink_margin
-    )
-    if input_filter is not None:
-        inputs = inputs.filter(input_filter)
-    options = _CheckOptions(
-        same_in_eval=same_in_eval,
-        batch_independent=batch_independent,
-        dtype=None if dtype is None else np.dtype(dtype),
-        tolerance=tolerance,
-        eps=eps,
-    )
-
-    overrides: dict[str, Any] = {
-        "deadline": None,
-        "suppress_health_check": [hypothesis.HealthCheck.too_slow],
-        # the explain phase traces every line of hundreds of re-runs: seconds
-        # of waiting for a note that cannot say more than the message does
-        "phases": [
-            phase for phase in hypothesis.settings().phases if phase.name != "explain"
-        ],
-    }
-    if max_examples is not None:
-        overrides["max_examples"] = max_examples
-
-    @hypothesis.settings(**overrides)
-    @hypothesis.given(
-        x=inputs,
-        layer_seed=st.integers(0, _MAX_SEED),
-        grad_seed=st.integers(0, _MAX_SEED),
-    )
-    def check_layer_example(x: np.ndarray, layer_seed: int, grad_seed: int) -> None:
-        layer = build(np.random.default_rng(layer_seed), x.shape)
-        _check_example(layer, x, np.random.default_rng(grad_seed), options)
-
-    check_layer_example()
-
 
 @dataclass(frozen=True)
-class _CheckOptions:
+class CheckOptions:
+    """What `check_layer` was told about the layer (see its arguments)."""
+
     same_in_eval: bool
     batch_independent: bool
     dtype: np.dtype | None
@@ -251,51 +26,8 @@ class _CheckOptions:
     eps: float
 
 
-def _normalised_factory(
-    make_layer: Callable[..., Layer],
-) -> Callable[[np.random.Generator, tuple[int, ...]], Layer]:
-    """Turn any accepted ``make_layer`` form into ``(rng, shape) -> Layer``."""
-    if not callable(make_layer):
-        raise TypeError(
-            f"check_layer: expected make_layer to be callable, got {make_layer!r}"
-        )
-    required = _required_positional_count(make_layer)
-    if required > 2:
-        raise TypeError(
-            f"check_layer: make_layer must take no argument, (rng) or (rng, input_shape); "
-            f"{make_layer!r} requires {required} arguments"
-        )
-
-    def build(rng: np.random.Generator, shape: tuple[int, ...]) -> Layer:
-        layer = make_layer(*(rng, shape)[:required])
-        if not isinstance(layer, Layer):
-            raise TypeError(
-                f"check_layer: make_layer must return a minitorch_np Layer, "
-                f"got {type(layer).__name__}"
-            )
-        return layer
-
-    return build
-
-
-def _required_positional_count(function: Callable[..., object]) -> int:
-    try:
-        parameters = inspect.signature(function).parameters.values()
-    except (TypeError, ValueError):  # some builtins have no signature
-        return 0
-    positional = (
-        inspect.Parameter.POSITIONAL_ONLY,
-        inspect.Parameter.POSITIONAL_OR_KEYWORD,
-    )
-    return sum(
-        p.kind in positional and p.default is inspect.Parameter.empty
-        for p in parameters
-    )
-
-
-# ---------------------------------------------------------------------- one example
-def _check_example(
-    layer: Layer, x64: np.ndarray, rng: np.random.Generator, options: _CheckOptions
+def check_example(
+    layer: Layer, x64: np.ndarray, rng: np.random.Generator, options: CheckOptions
 ) -> None:
     """Run every property on one (layer, input) pair."""
     name = _describe(layer)
@@ -537,7 +269,7 @@ def _all_layers(layer: Layer) -> list[Layer]:
 
 
 def _check_eval_mode(
-    name: str, layer: Layer, x: np.ndarray, y_train: np.ndarray, options: _CheckOptions
+    name: str, layer: Layer, x: np.ndarray, y_train: np.ndarray, options: CheckOptions
 ) -> None:
     evaluated = copy.deepcopy(layer).eval()
     state_before = evaluated.state_dict()
@@ -582,7 +314,7 @@ def _check_batch_independence(
 
 
 def _check_gradients(
-    name: str, layer: Layer, x64: np.ndarray, options: _CheckOptions
+    name: str, layer: Layer, x64: np.ndarray, options: CheckOptions
 ) -> None:
     modes = [True] if options.same_in_eval else [True, False]
     for training in modes:

@@ -1,0 +1,63 @@
+"""minitorch_np.im2col: window geometry, im2col against its definition, and
+col2im as im2col's adjoint."""
+
+from __future__ import annotations
+
+import numpy as np
+from conv_reference import conv_config
+from hypothesis import given
+from hypothesis import strategies as st
+
+from minitorch_np.im2col import WindowGeometry, col2im, im2col
+from minitorch_np.testing import image_shapes
+
+
+def geometry_for(shape, seed):
+    config = conv_config(np.random.default_rng(seed), shape)
+    return WindowGeometry(
+        shape[2:],
+        config["kernel_size"],
+        config["stride"],
+        config["padding"],
+        config["dilation"],
+    )
+
+
+def test_output_size_is_floor_division_and_zero_when_empty():
+    geometry = WindowGeometry((28, 28), (3, 3), (1, 1), (1, 1), (1, 1))
+    assert geometry.output_size == (28, 28) and geometry.padded_size == (30, 30)
+    assert WindowGeometry((7, 6), (3, 2), (2, 2), (0, 0), (1, 2)).output_size == (3, 2)
+    assert WindowGeometry((2, 9), (3, 3), (1, 1), (0, 0), (1, 1)).output_size == (0, 7)
+
+
+@given(shape=image_shapes(max_side=6), seed=st.integers(0, 2**32 - 1))
+def test_im2col_copies_each_window_into_one_row(shape, seed):
+    geometry = geometry_for(shape, seed)
+    x = np.random.default_rng(seed).standard_normal(shape)
+    n, c, h, w = shape
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = (
+        geometry.kernel, geometry.stride, geometry.padding, geometry.dilation,
+    )  # fmt: skip
+    oh, ow = geometry.output_size
+    x_pad = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    cols = im2col(x, geometry).reshape(n, oh, ow, kh, kw, c)
+    for s, a, b, i, j in np.ndindex(n, oh, ow, kh, kw):
+        np.testing.assert_array_equal(
+            cols[s, a, b, i, j], x_pad[s, :, a * sh + i * dh, b * sw + j * dw]
+        )
+
+
+@given(shape=image_shapes(max_side=6), seed=st.integers(0, 2**32 - 1))
+def test_col2im_is_the_adjoint_of_im2col(shape, seed):
+    """<im2col(x), B> = <x, col2im(B)> for every x and B: col2im adds every
+    window value back onto the pixel it was copied from."""
+    geometry = geometry_for(shape, seed)
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape)
+    kh, kw = geometry.kernel
+    blocks = rng.standard_normal((kh * kw, shape[0], *geometry.output_size, shape[1]))
+    cols = im2col(x, geometry).reshape(shape[0], *geometry.output_size, kh * kw, -1)
+    left = np.sum(cols * blocks.transpose(1, 2, 3, 0, 4))
+    grad = col2im(blocks, geometry)
+    assert grad.shape == shape
+    np.testing.assert_allclose(left, np.sum(x * grad), rtol=1e-10, atol=1e-10)
