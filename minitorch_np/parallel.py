@@ -62,13 +62,18 @@ def default_num_threads() -> int:
 
 
 def get_num_threads() -> int:
-    """The number of threads the library's own element-wise work may use."""
-    return default_num_threads() if _num_threads is None else _num_threads
+    """The number of threads the library's own element-wise work may use
+    (the default is read from the environment once, at the first call)."""
+    global _num_threads
+    if _num_threads is None:
+        _num_threads = default_num_threads()
+    return _num_threads
 
 
 def set_num_threads(threads: int | None) -> None:
     """Use ``threads`` threads (>= 1) for the library's own element-wise work;
-    ``None`` goes back to the default (see `default_num_threads`). numpy's BLAS
+    ``None`` goes back to the default (`default_num_threads`, read from the
+    environment again at the next use). numpy's BLAS
     threads are set separately (``OPENBLAS_NUM_THREADS`` before numpy loads)."""
     global _num_threads, _pool
     if threads is not None:
@@ -98,6 +103,9 @@ def for_each_block(
     simply does fewer blocks.
     """
     block = block_elements(dtype)
+    if size <= block:  # one block: no bookkeeping
+        update(0, size, [_work_array(dtype, k, block)[:size] for k in range(n_work)])
+        return
     blocks = -(-size // block)
     threads = max(1, min(get_num_threads(), size // MIN_ELEMENTS_PER_THREAD))
     next_block = itertools.count()  # next() is atomic in CPython

@@ -344,8 +344,10 @@ def test_load_state_dict_with_a_bad_hyperparameter_changes_nothing():
 # ---------------------------------------------------------------------- threads setting
 def test_the_thread_setting(monkeypatch):
     monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    parallel.set_num_threads(None)  # the default, read from the environment again
     assert parallel.get_num_threads() == 3
     monkeypatch.delenv("OMP_NUM_THREADS")
+    parallel.set_num_threads(None)
     assert parallel.get_num_threads() == parallel.available_cores()
     try:
         parallel.set_num_threads(5)

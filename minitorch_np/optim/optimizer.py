@@ -194,25 +194,24 @@ class Optimizer:
         """Raise FloatingPointError when a gradient has an inf or NaN (or, for
         an update that squares it, a square that overflows). One dot product
         g . g over the group: finite exactly when every g_i^2 is."""
-        with np.errstate(over="ignore", invalid="ignore"):
-            if np.isfinite(np.dot(group.grad, group.grad)):
-                return
-            limit = np.sqrt(np.finfo(group.dtype).max)
-            for param in group.params:
-                bad = ~np.isfinite(param.grad)
-                if bad.any():
-                    reason = f"{int(bad.sum())} non-finite values (inf or NaN)"
-                elif self.squares_gradient and np.abs(param.grad).max() > limit:
-                    reason = f"values whose square overflows {group.dtype}"
-                else:
-                    continue
-                raise NonFiniteGradientError(
-                    param,
-                    f"{type(self).__name__}.step: the gradient of parameter "
-                    f"{self._index_of(param)} (shape {param.shape}, {param.dtype}) has "
-                    f"{reason}; nothing was updated. Lower the learning rate, clip "
-                    "the gradients, or look for a diverging loss",
-                )
+        if np.isfinite(np.dot(group.grad, group.grad)):
+            return
+        limit = np.sqrt(np.finfo(group.dtype).max)
+        for param in group.params:
+            bad = ~np.isfinite(param.grad)
+            if bad.any():
+                reason = f"{int(bad.sum())} non-finite values (inf or NaN)"
+            elif self.squares_gradient and np.abs(param.grad).max() > limit:
+                reason = f"values whose square overflows {group.dtype}"
+            else:
+                continue
+            raise NonFiniteGradientError(
+                param,
+                f"{type(self).__name__}.step: the gradient of parameter "
+                f"{self._index_of(param)} (shape {param.shape}, {param.dtype}) has "
+                f"{reason}; nothing was updated. Lower the learning rate, clip "
+                "the gradients, or look for a diverging loss",
+            )
 
     def _index_of(self, param: Parameter) -> int:
         return next(i for i, p in enumerate(self.params) if p is param)
