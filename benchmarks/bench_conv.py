@@ -65,6 +65,12 @@ from _common import (  # noqa: E402
     load_mnist_train,
     median,
 )
+from _conv_references import (  # noqa: E402
+    BATCH,
+    MatmulFloor,
+    TorchLoop,
+    torch_layer,
+)
 
 from minitorch_np.data import DataLoader  # noqa: E402
 from minitorch_np.layers import (  # noqa: E402
@@ -79,7 +85,6 @@ from minitorch_np.layers import (  # noqa: E402
 from minitorch_np.losses import SoftmaxCrossEntropy  # noqa: E402
 from minitorch_np.optim import Adam  # noqa: E402
 
-BATCH = 128
 #: (name, factory of the minitorch_np layer, input shape of one sample,
 #:  whether backward needs dL/dx). Inputs as in the network.
 LAYERS: list[tuple[str, Callable[[], Layer], tuple[int, ...], bool]] = [
@@ -101,26 +106,6 @@ def build_model(rng: np.random.Generator) -> Sequential:
     )  # fmt: skip
 
 
-def torch_model(torch: Any) -> Any:
-    nn = torch.nn
-    return nn.Sequential(
-        nn.Conv2d(1, 32, 3, padding=1), nn.MaxPool2d(2), nn.ReLU(),
-        nn.Conv2d(32, 64, 3, padding=1), nn.MaxPool2d(2), nn.ReLU(),
-        nn.Flatten(), nn.Linear(3136, 128), nn.ReLU(), nn.Linear(128, 10),
-    )  # fmt: skip
-
-
-def torch_layer(torch: Any, name: str) -> Any:
-    nn = torch.nn
-    kind = name.split()[0]
-    return {
-        "conv1": lambda: nn.Conv2d(1, 32, 3, padding=1),
-        "conv2": lambda: nn.Conv2d(32, 64, 3, padding=1),
-        "linear1": lambda: nn.Linear(3136, 128),
-        "relu1": nn.ReLU,
-    }.get(kind, lambda: nn.MaxPool2d(2))()
-
-
 # ---------------------------------------------------------------------- epochs
 class StepLoop:
     def __init__(self, x: np.ndarray, y: np.ndarray, limit: int | None) -> None:
@@ -137,75 +122,6 @@ class StepLoop:
             self.optimizer.zero_grad()
             self.loss_fn(self.model(xb), yb)
             self.model.accumulate_grad(self.loss_fn.backward())
-            self.optimizer.step()
-
-
-class MatmulFloor:
-    """The matrix products of an epoch (see the module docstring), back to back."""
-
-    def __init__(self, n_samples: int, limit: int | None) -> None:
-        rng = np.random.default_rng(0)
-        full, last = divmod(n_samples, BATCH)
-        self.batches = ([BATCH] * full + ([last] if last else []))[:limit]
-
-        def array(*shape: int) -> np.ndarray:
-            return rng.standard_normal(shape, dtype=np.float32)
-
-        # (rows per sample, inner, outer, input gradient?) of each product chain
-        self.layers = [
-            (784, 9, 32, False),
-            (196, 288, 64, True),
-            (1, 3136, 128, True),
-            (1, 128, 10, True),
-        ]
-        self.arrays: dict[int, list[tuple[np.ndarray, ...]]] = {}
-        for n in set(self.batches):
-            self.arrays[n] = [
-                (array(n * rows, k), array(o, k), array(n * rows, o), np.empty((n * rows, o), np.float32),
-                 np.empty((o, k), np.float32),
-                 np.empty((9, n * rows, k // 9) if k == 288 else (n * rows, k), np.float32))
-                for rows, k, o, _ in self.layers
-            ]  # fmt: skip
-        self.blocks = array(9, 64, 32)
-
-    def epoch(self) -> None:
-        for n in self.batches:
-            for (cols, w, g, out, grad_w, grad_x), layer in zip(
-                self.arrays[n], self.layers
-            ):
-                np.matmul(cols, w.T, out=out)
-                np.matmul(g.T, cols, out=grad_w)
-                if layer[3] and layer[1] == 288:
-                    np.matmul(g, self.blocks, out=grad_x)
-                elif layer[3]:
-                    np.matmul(g, w, out=grad_x)
-
-
-class TorchLoop:
-    def __init__(
-        self, x: np.ndarray, y: np.ndarray, threads: int, limit: int | None
-    ) -> None:
-        import torch
-
-        torch.set_num_threads(threads)
-        torch.manual_seed(0)
-        self.torch = torch
-        self.x, self.y = torch.from_numpy(x), torch.from_numpy(y)
-        self.model = torch_model(torch)
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=1e-3)
-        self.loss_fn = torch.nn.CrossEntropyLoss()
-        self.generator = torch.Generator().manual_seed(0)
-        self.limit = limit
-
-    def epoch(self) -> None:
-        order = self.torch.randperm(len(self.x), generator=self.generator)
-        for step, start in enumerate(range(0, len(self.x), BATCH)):
-            if step == self.limit:
-                break
-            index = order[start : start + BATCH]
-            xb, yb = self.x.index_select(0, index), self.y.index_select(0, index)
-            self.optimizer.zero_grad()
-            self.loss_fn(self.model(xb), yb).backward()
             self.optimizer.step()
 
 
