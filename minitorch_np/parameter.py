@@ -12,7 +12,6 @@ parameter (``layer.weight.data``), never through a reference kept from before.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -26,13 +25,22 @@ class Parameter:
     ``grad`` has the shape and dtype of ``data`` and starts at zero. Layers ADD
     into it during ``backward`` (gradient accumulation); ``zero_grad`` resets it.
 
+    ``zero_grad`` is lazy (the idea behind PyTorch's ``set_to_none``): it only
+    marks the gradient as zero, and the zeros are written the next time
+    ``grad`` is read, unless a layer first calls `add_to_grad`, which then
+    writes its term straight into the array. `Linear` does, for its weight
+    gradient G^T x: without it every step would allocate a temporary of the
+    weight's size and add it to zeros, which measurably slows wide MLPs
+    (docs/benchmarks.md, "Fast paths"). Reading ``p.grad`` always gives the
+    right values, and ``p.grad += term`` is just as correct.
+
     Args:
         data: the initial value; must be a floating-point array. It is copied
             into a new C-contiguous array the parameter owns.
         dtype: the dtype of that copy (default: ``data``'s).
     """
 
-    __slots__ = ("data", "grad")
+    __slots__ = ("_grad", "_zero", "data")
 
     def __init__(self, data: ArrayLike, dtype: DTypeLike | None = None) -> None:
         array = np.array(data, dtype=dtype, order="C", copy=True)
@@ -42,7 +50,21 @@ class Parameter:
                 "cast it first, e.g. np.asarray(w, dtype=np.float32)"
             )
         self.data: np.ndarray = array
-        self.grad: np.ndarray = np.zeros_like(array)
+        self._grad: np.ndarray = np.zeros_like(array)
+        self._zero = False
+
+    @property
+    def grad(self) -> np.ndarray:
+        """dL/d(data), accumulated since the last ``zero_grad``."""
+        if self._zero:
+            self._grad.fill(0)
+            self._zero = False
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: np.ndarray) -> None:
+        self._grad = value
+        self._zero = False
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -57,20 +79,22 @@ class Parameter:
         return self.data.size
 
     def zero_grad(self) -> None:
-        """Reset ``grad`` to zero, in place."""
-        self.grad.fill(0)
+        """Reset ``grad`` to zero (lazily: see the class docstring)."""
+        self._zero = True
 
     def add_to_grad(
         self, compute: Callable[..., Any], *operands: Any, **options: Any
     ) -> None:
-        """Deprecated: write ``p.grad += compute(*operands, **options)`` instead."""
-        warnings.warn(
-            "Parameter.add_to_grad is deprecated and will be removed in 0.3; "
-            "write p.grad += compute(*operands) instead",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        self.grad += compute(*operands, **options)
+        """``grad += compute(*operands, **options)`` for a numpy function that
+        takes ``out=`` (``np.matmul``, a ufunc, ``np.sum``...) and returns an
+        array of the gradient's shape, e.g. ``weight.add_to_grad(np.matmul,
+        g.T, x)``. Right after ``zero_grad`` the result goes straight into
+        ``grad`` (``out=grad``): no temporary, no pass adding it to zeros."""
+        if self._zero:
+            compute(*operands, out=self._grad, **options)
+            self._zero = False
+        else:
+            self._grad += compute(*operands, **options)
 
     def _cast(self, dtype: DTypeLike) -> None:
         """Replace ``data`` and ``grad`` by copies of another float dtype (used by

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from minitorch_np.optim.sgd import SGD
 from minitorch_np.parameter import Parameter
 from minitorch_np.testing import array_shapes, float_arrays
 
@@ -73,9 +76,53 @@ def test_repr_names_shape_and_dtype():
     )
 
 
-def test_add_to_grad_is_deprecated_and_still_adds():
-    param = Parameter(np.ones(3))
-    param.grad += 1.0
-    with pytest.warns(DeprecationWarning, match=r"write p.grad \+= "):
-        param.add_to_grad(np.multiply, np.ones(3), 2.0)
+def test_zero_grad_reads_as_zeros_and_keeps_the_array():
+    param = Parameter(np.ones((2, 3), dtype=np.float32))
+    array = param.grad
+    array += 5
+    param.zero_grad()
+    assert param.grad is array
+    assert not param.grad.any()
+
+
+def test_add_to_grad_overwrites_after_zero_grad_and_adds_otherwise():
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((3, 4)), rng.standard_normal((4, 2))
+    param = Parameter(np.zeros((3, 2)))
+    param.grad += 100.0
+    param.zero_grad()
+    param.add_to_grad(np.matmul, a, b)
+    np.testing.assert_array_equal(param.grad, a @ b)
+    param.add_to_grad(np.matmul, a, b)
+    np.testing.assert_allclose(param.grad, 2 * (a @ b), rtol=1e-15)
+    param.add_to_grad(np.sum, a, axis=1, keepdims=True)  # options are passed through
+    np.testing.assert_allclose(
+        param.grad, 2 * (a @ b) + a.sum(axis=1)[:, None], rtol=1e-14
+    )
+
+
+def test_hand_written_accumulation_after_zero_grad_is_kept():
+    param = Parameter(np.zeros(3))
+    param.zero_grad()
+    param.grad += 1.0  # reads the zeros first, then adds
+    param.add_to_grad(np.multiply, np.ones(3), 2.0)  # must add, not overwrite
     np.testing.assert_array_equal(param.grad, [3.0, 3.0, 3.0])
+
+
+def test_an_unused_parameter_is_updated_with_a_zero_gradient():
+    used, unused = Parameter(np.ones(2)), Parameter(np.ones(2))
+    optimizer = SGD([used, unused], lr=0.5)
+    unused.grad += 7.0  # stale values from an earlier step
+    optimizer.zero_grad()  # lazy: nothing written yet
+    used.add_to_grad(np.add, np.zeros(2), 1.0)
+    optimizer.step()
+    np.testing.assert_array_equal(used.data, [0.5, 0.5])
+    np.testing.assert_array_equal(unused.data, [1.0, 1.0])
+
+
+def test_deepcopy_keeps_a_pending_zero():
+    param = Parameter(np.ones(2))
+    param.grad += 3.0
+    param.zero_grad()
+    twin = copy.deepcopy(param)
+    assert not twin.grad.any()

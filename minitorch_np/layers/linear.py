@@ -88,7 +88,7 @@ class Linear(Layer):
         assert x is not None
         if getattr(grad_output, "shape", None) != (x.shape[0], self.out_features):
             check_grad_shape(repr(self), grad_output, (x.shape[0], self.out_features))
-        self.weight.grad += grad_output.T @ x
+        self.weight.add_to_grad(np.matmul, grad_output.T, x)  # dL/dW += G^T x
         if self.bias is not None:
             self.bias.grad += grad_output.sum(axis=0)
 

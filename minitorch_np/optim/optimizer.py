@@ -118,9 +118,9 @@ class Optimizer:
         return list(self._groups)
 
     def zero_grad(self) -> None:
-        """Reset the gradient of every parameter to zero, in place."""
-        for group in self.packed_parameters():
-            group.grad.fill(0)
+        """Reset the gradient of every parameter to zero (`Parameter.zero_grad`)."""
+        for param in self.params:
+            param.zero_grad()
 
     def step(self) -> None:
         """Apply one update to every parameter from its current ``.grad``.

@@ -64,7 +64,9 @@ class PackedParameters:
 
     def is_intact(self) -> bool:
         """False once a parameter's ``data`` or ``grad`` is another array than
-        its view (``Layer.to`` casts them; user code may assign new arrays)."""
+        its view (``Layer.to`` casts them; user code may assign new arrays).
+        Reading ``param.grad`` also writes a pending lazy zero (see
+        `Parameter`), so the flat ``grad`` is complete afterwards."""
         return all(
             param.data is data and param.grad is grad
             for param, (data, grad) in zip(self.params, self._views)
