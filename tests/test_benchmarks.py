@@ -97,3 +97,15 @@ def test_benchmark_torch_loops_train_when_torch_is_installed():
         loop.epoch()
         after = list(loop.model.parameters())
         assert all(not torch.equal(a, b) for a, b in zip(before, after))
+
+
+def test_benchmark_default_run_is_the_report_sizes_and_wide_adds_the_wide_ones():
+    bench = load_benchmark()
+    names = [config.name for config in bench.chosen_configs(bench.parse_args([]))]
+    assert names == [
+        "softmax-b256-sgd", "mlp-b128-sgd", "mlp-b128-adam", "mlp-b256-sgd", "mlp-b256-adam",
+    ]  # fmt: skip
+    wide = bench.chosen_configs(bench.parse_args(["--wide"]))
+    assert {c.sizes for c in wide} >= {(784, 1024, 1024, 10), (784, 2048, 2048, 10)}
+    scaling = bench.chosen_configs(bench.parse_args(["--scaling"]))
+    assert [c.sizes[1] for c in scaling] == list(bench.SCALING_WIDTHS)
