@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
 
 # One BLAS thread unless you say otherwise, as in the other examples: on
@@ -35,6 +36,7 @@ for variable in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 
+from minitorch_np.cli import add_debug_flag, positive_int, run_main  # noqa: E402
 from minitorch_np.data import DataLoader, load_fashion_mnist, load_mnist  # noqa: E402
 from minitorch_np.layers import (  # noqa: E402
     BatchNorm2d,
@@ -83,14 +85,6 @@ def build_model(
     return Sequential(*layers)
 
 
-def positive_int(text: str) -> int:
-    """argparse type: an int >= 1 (so --epochs 0 is refused by name)."""
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive int, got {value}")
-    return value
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dataset", choices=sorted(LOADERS), default="mnist")
@@ -128,6 +122,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--plot", metavar="PNG",
         help="save loss and accuracy curves per epoch (needs matplotlib)",
     )  # fmt: skip
+    add_debug_flag(parser)
     args = parser.parse_args(argv)
     for name, value in DEFAULTS[args.dataset].items():
         if getattr(args, name) is None:
@@ -184,4 +179,4 @@ def main(argv: list[str] | None = None) -> float:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_main(main))

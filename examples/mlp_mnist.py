@@ -42,7 +42,7 @@ for variable in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 
-from minitorch_np.cli import add_debug_flag, run_main  # noqa: E402
+from minitorch_np.cli import add_debug_flag, positive_int, run_main  # noqa: E402
 from minitorch_np.data import DataLoader, load_fashion_mnist, load_mnist  # noqa: E402
 from minitorch_np.layers import Dropout, Layer, Linear, ReLU, Sequential  # noqa: E402
 from minitorch_np.losses import SoftmaxCrossEntropy  # noqa: E402
@@ -168,14 +168,6 @@ def plot_curves(
     figure.suptitle(title)
     figure.tight_layout()
     figure.savefig(path)
-
-
-def positive_int(text: str) -> int:
-    """argparse type: an int >= 1 (so --epochs 0 is refused by name)."""
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive int, got {value}")
-    return value
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -96,3 +96,12 @@ def _debugging(args: list[str]) -> bool:
 def _describe(error: BaseException) -> str:
     text = error.args[0] if isinstance(error, KeyError) and error.args else str(error)
     return f"{type(error).__name__}: {text}"
+
+
+def positive_int(text: str) -> int:
+    """argparse ``type=``: an int >= 1, so ``--epochs 0`` is refused by the
+    flag's name ("argument --epochs: expected a positive int, got 0")."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive int, got {value}")
+    return value

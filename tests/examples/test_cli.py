@@ -39,7 +39,7 @@ def run(script: str, *args: str, env: dict[str, str]) -> subprocess.CompletedPro
     return run_example(script, *args, env=env, timeout=120, check=False)
 
 
-@pytest.mark.parametrize("script", ["softmax_mnist.py", "mlp_mnist.py"])
+@pytest.mark.parametrize("script", ["softmax_mnist.py", "mlp_mnist.py", "cnn_mnist.py"])
 def test_missing_data_offline_is_a_short_message_and_exit_2(
     tmp_path: Path, script: str
 ) -> None:
