@@ -3,11 +3,15 @@
 An element-wise update such as Adam's makes about a dozen passes over arrays
 as large as the model. Written as whole-array numpy calls, each pass streams
 every array from memory and back. `for_each_block` instead runs the whole
-update on one block of ``block_elements(dtype)`` elements (256 KiB per array)
-at a time, so that the block's arrays stay in the core's cache between the
-passes, and shares the blocks among worker threads when the arrays are large
-enough to pay for a thread (numpy releases the GIL inside its element-wise
-loops). The arithmetic is the same for every element whatever
+update on one block of ``block_elements(dtype, threads)`` elements at a
+time, so that the block's arrays stay in cache between the passes, and
+shares the blocks among worker threads when the arrays are large enough to
+pay for a thread (numpy releases the GIL inside its element-wise loops).
+One thread takes blocks of 256 KiB per array (they stay in the core's L2
+cache); several threads take blocks of 512 KiB (they live in the shared L3
+cache), because a thread holds the GIL between two numpy calls and waits
+for it after each, so each call must be long enough to make those turns
+cheap. The arithmetic is the same for every element whatever
 the blocking or the threads, so the results are bit for bit those of the
 whole-array calls.
 
@@ -29,10 +33,12 @@ import numpy as np
 
 from minitorch_np._validation import check_int
 
-#: Bytes of one array's block: the arrays of one block fit in a core's L2 cache.
+#: Bytes of one array's block on one thread: a block's arrays fit in a core's L2 cache.
 BLOCK_BYTES = 1 << 18
+#: Bytes of one array's block when several threads share the work.
+THREADED_BLOCK_BYTES = 1 << 19
 #: Below this many elements per thread, a thread costs more than it saves.
-MIN_ELEMENTS_PER_THREAD = 1 << 20
+MIN_ELEMENTS_PER_THREAD = 1 << 18
 
 _num_threads: int | None = None
 _pool: ThreadPoolExecutor | None = None
@@ -85,9 +91,10 @@ def set_num_threads(threads: int | None) -> None:
             _pool = None
 
 
-def block_elements(dtype: np.dtype) -> int:
-    """Elements per block for arrays of ``dtype``."""
-    return BLOCK_BYTES // np.dtype(dtype).itemsize
+def block_elements(dtype: np.dtype, threads: int = 1) -> int:
+    """Elements per block for arrays of ``dtype`` shared by ``threads`` threads."""
+    block_bytes = BLOCK_BYTES if threads == 1 else THREADED_BLOCK_BYTES
+    return block_bytes // np.dtype(dtype).itemsize
 
 
 def for_each_block(
@@ -95,19 +102,20 @@ def for_each_block(
 ) -> None:
     """Call ``update(start, stop, work)`` once for each block of
     `block_elements` elements covering ``[0, size)``, each thread with its own
-    ``n_work`` scratch arrays.
+    ``n_work`` scratch arrays. Threads: up to `get_num_threads`, one per
+    ``MIN_ELEMENTS_PER_THREAD`` elements.
 
     With several threads, every thread takes the next block not yet taken
     until none is left (a shared counter), so a thread slowed down by
     something else on its core (another process, BLAS's spinning workers)
     simply does fewer blocks.
     """
-    block = block_elements(dtype)
+    threads = max(1, min(get_num_threads(), size // MIN_ELEMENTS_PER_THREAD))
+    block = block_elements(dtype, threads)
     if size <= block:  # one block: no bookkeeping
         update(0, size, [_work_array(dtype, k, block)[:size] for k in range(n_work)])
         return
     blocks = -(-size // block)
-    threads = max(1, min(get_num_threads(), size // MIN_ELEMENTS_PER_THREAD))
     next_block = itertools.count()  # next() is atomic in CPython
     if threads == 1:
         _take_blocks(next_block, blocks, block, size, dtype, n_work, update)

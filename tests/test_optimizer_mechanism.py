@@ -76,9 +76,10 @@ CASES = [
 
 @pytest.fixture
 def tiny_blocks(monkeypatch):
-    """Blocks of 4 elements and a thread for every 8: the small test arrays are
+    """Blocks of 32 bytes (48 with threads) and a thread for every 8 elements: the small test arrays are
     split into many blocks and spread over three threads."""
     monkeypatch.setattr(parallel, "BLOCK_BYTES", 32)
+    monkeypatch.setattr(parallel, "THREADED_BLOCK_BYTES", 48)
     monkeypatch.setattr(parallel, "MIN_ELEMENTS_PER_THREAD", 8)
     parallel.set_num_threads(3)
     yield
