@@ -36,8 +36,18 @@ for variable in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 
-from minitorch_np.cli import add_debug_flag, positive_int, run_main  # noqa: E402
-from minitorch_np.data import DataLoader, load_fashion_mnist, load_mnist  # noqa: E402
+from minitorch_np.cli import (  # noqa: E402
+    add_debug_flag,
+    non_negative_int,
+    positive_int,
+    run_main,
+)
+from minitorch_np.data import (  # noqa: E402
+    DataLoader,
+    RandomShift,
+    load_fashion_mnist,
+    load_mnist,
+)
 from minitorch_np.layers import (  # noqa: E402
     BatchNorm2d,
     Conv2d,
@@ -60,8 +70,8 @@ VALIDATION_SIZE = 5000
 #: Per-dataset defaults of the flags left unset, chosen by the accuracy on
 #: the validation split (docs/benchmarks.md, "Convolutional network").
 DEFAULTS: dict[str, dict[str, object]] = {
-    "mnist": {"epochs": 8, "dropout": 0.25},
-    "fashion-mnist": {"epochs": 12, "dropout": 0.25},
+    "mnist": {"epochs": 8, "dropout": 0.25, "shift": 0},
+    "fashion-mnist": {"epochs": 12, "dropout": 0.25, "shift": 0},
 }
 
 
@@ -98,6 +108,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--dropout", type=float,
         help="drop probability before each Linear; default: per dataset",
+    )  # fmt: skip
+    parser.add_argument(
+        "--shift", type=non_negative_int, metavar="PIXELS",
+        help="augmentation: move each training image by up to PIXELS pixels in "
+        "each direction (RandomShift); default: per dataset",
     )  # fmt: skip
     parser.add_argument(
         "--batchnorm", action="store_true", help="BatchNorm2d after each convolution"
@@ -146,11 +161,15 @@ def main(argv: list[str] | None = None) -> float:
     optimizer = Adam(model.parameters(), lr=args.lr)
     scheduler = CosineAnnealingLR(optimizer, T_max=args.epochs)
     trainer = Trainer(model, SoftmaxCrossEntropy(), optimizer, scheduler=scheduler)
-    loader = DataLoader(x_train, y_train, batch_size=args.batch_size, rng=rng)
+    transform = RandomShift(args.shift) if args.shift else None
+    loader = DataLoader(
+        x_train, y_train, batch_size=args.batch_size, rng=rng, transform=transform
+    )
     print(
         f"{TITLES[args.dataset]}: {len(x_train)} training and {len(x_val)} validation "
         f"images, {args.epochs} epochs of batch {args.batch_size}, adam lr {args.lr:g} "
         f"(cosine decay), dropout {args.dropout:g}"
+        + (f", random shifts of up to {args.shift} pixels" if args.shift else "")
         + (", batchnorm" if args.batchnorm else "")
     )
 

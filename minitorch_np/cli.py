@@ -105,3 +105,11 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive int, got {value}")
     return value
+
+
+def non_negative_int(text: str) -> int:
+    """argparse ``type=``: an int >= 0 ("expected an int >= 0, got -1")."""
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an int >= 0, got {value}")
+    return value

@@ -47,6 +47,8 @@ def test_defaults_depend_on_the_dataset_and_flags_override_them():
     fashion = cnn.parse_args(["--dataset", "fashion-mnist", "--epochs", "3"])
     assert fashion.epochs == 3
     assert fashion.dropout == cnn.DEFAULTS["fashion-mnist"]["dropout"]
+    assert mnist.shift == cnn.DEFAULTS["mnist"]["shift"]
+    assert cnn.parse_args(["--shift", "3"]).shift == 3
 
 
 def test_the_network_is_the_documented_one():
@@ -68,14 +70,24 @@ def test_help_lists_the_flags():
         "--data",
         "--checkpoint",
         "--plot",
+        "--shift",
     ):
         assert flag in stdout
+
+
+def test_a_negative_shift_is_refused_by_the_flag_name():
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / "cnn_mnist.py"), "--shift", "-1"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "argument --shift: expected an int >= 0, got -1" in result.stderr
 
 
 @needs_data
 def test_a_short_run_prints_the_summary_line_and_resumes_from_its_checkpoint(tmp_path):
     checkpoint = tmp_path / "cnn.npz"
-    args = ["--limit-train", "512", "--checkpoint", str(checkpoint)]
+    args = ["--limit-train", "512", "--shift", "1", "--checkpoint", str(checkpoint)]
     stdout = run(*args, "--epochs", "1")
     match = re.fullmatch(
         r"test accuracy (\d+\.\d\d)% in (\d+\.\d) s", stdout.splitlines()[-1]

@@ -17,17 +17,20 @@ from minitorch_np.data.mnist import (
     load_idx_dataset,
     load_mnist,
 )
+from minitorch_np.data.transforms import BatchTransform, RandomShift
 
 __all__ = [
     "FASHION_MNIST",
     "MNIST",
     "ArrayDataset",
+    "BatchTransform",
     "ChecksumError",
     "DataLoader",
     "Dataset",
     "DatasetSpec",
     "DownloadError",
     "FileSpec",
+    "RandomShift",
     "load_fashion_mnist",
     "load_idx_dataset",
     "load_mnist",

@@ -11,6 +11,7 @@ import numpy as np
 from minitorch_np._validation import as_generator, check_bool, check_int
 from minitorch_np.data.dataset import ArrayDataset, Dataset
 from minitorch_np.data.sharding import Shard, check_shard
+from minitorch_np.data.transforms import BatchTransform
 
 __all__ = ["DataLoader"]
 
@@ -40,6 +41,15 @@ class DataLoader:
     those of the global batches. Every rank must pass the same ``rng`` seed.
     ``global_batch_rows`` is the row count of the global batch that the batch
     yielded last is a slice of.
+
+    transform: data augmentation, e.g. ``RandomShift(2)``
+    (`minitorch_np.data.transforms`): for every batch the loader draws the
+    transform's random parameters for the global batch from ``rng``
+    (``transform.draw``) and applies this rank's rows of them to the inputs,
+    ``xb`` or the first item of the dataset's batch (``transform.apply``).
+    The augmentation then follows the seed, resumes with the loader's
+    Generator from a checkpoint, and is the same in a data-parallel run as in
+    one process. Use it for the training loader only.
     """
 
     def __init__(
@@ -51,6 +61,7 @@ class DataLoader:
         drop_last: bool = False,
         rng: RngLike = None,
         shard: tuple[int, int] | str | None = None,
+        transform: BatchTransform | None = None,
     ) -> None:
         self.dataset: Dataset = _as_dataset(x, y)
         self.batch_size = _check_batch_size(batch_size)
@@ -58,6 +69,7 @@ class DataLoader:
         self.drop_last = check_bool("DataLoader", "drop_last", drop_last)
         self.rng = as_generator(rng, "DataLoader")
         self.shard: Shard | None = check_shard(shard, self, rng)
+        self.transform = _check_transform(transform)
         self.global_batch_rows: int | None = None
 
     def __len__(self) -> int:
@@ -79,15 +91,29 @@ class DataLoader:
         for start in range(0, stop, b):
             index = order[start : start + b]
             self.global_batch_rows = len(index)
+            params = None
+            if self.transform is not None:
+                params = self.transform.draw(len(index), self.rng)
             if self.shard is not None:
                 index = self.shard.local(index)
-            yield self.dataset[index]
+                params = None if params is None else self.shard.local(params)
+            batch = self.dataset[index]
+            yield batch if params is None else self._transformed(batch, params)
+
+    def _transformed(self, batch: Any, params: np.ndarray) -> Any:
+        """The batch with its inputs (the array, or a tuple's first item) transformed."""
+        assert self.transform is not None
+        if isinstance(batch, (tuple, list)):
+            return (self.transform.apply(batch[0], params), *batch[1:])
+        return self.transform.apply(batch, params)
 
     def __repr__(self) -> str:
         return (
             f"DataLoader({self.dataset!r}, batch_size={self.batch_size}, "
             f"shuffle={self.shuffle}, drop_last={self.drop_last}"
-            + (f", shard={self.shard!r})" if self.shard is not None else ")")
+            + (f", shard={self.shard!r}" if self.shard is not None else "")
+            + (f", transform={self.transform!r}" if self.transform is not None else "")
+            + ")"
         )
 
 
@@ -124,6 +150,15 @@ def _array_dataset(x: Any, y: Any) -> ArrayDataset:
             f"DataLoader: expected x and y of the same length, got len(x)={len(x)} and len(y)={len(y)}"
         )
     return ArrayDataset(x, y)
+
+
+def _check_transform(transform: Any) -> BatchTransform | None:
+    if transform is not None and not isinstance(transform, BatchTransform):
+        raise TypeError(
+            "DataLoader: transform must have draw(n, rng) and apply(x, params) "
+            f"methods (e.g. RandomShift(2)), got {type(transform).__name__}"
+        )
+    return transform  # type: ignore[no-any-return]
 
 
 def _check_batch_size(batch_size: Any) -> int:
