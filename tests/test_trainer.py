@@ -1,4 +1,5 @@
-"""Trainer: fitting, reproducibility, exact resume, the NaN guard, progress output."""
+"""Trainer: fitting, the NaN guard, progress output and argument errors
+(reproducibility and exact resume: test_trainer_resume.py)."""
 
 from __future__ import annotations
 
@@ -6,94 +7,23 @@ import re
 
 import numpy as np
 import pytest
+from trainer_fixtures import (
+    N_CLASSES,
+    N_FEATURES,
+    ModeRecorder,
+    assert_same_arrays,
+    blobs,
+    mlp,
+    weights,
+)
 
 from minitorch_np.data import DataLoader
-from minitorch_np.layers import BatchNorm1d, Dropout, Layer, Linear, ReLU, Sequential
+from minitorch_np.layers import Layer, Linear, Sequential
 from minitorch_np.losses import MSELoss, SoftmaxCrossEntropy
 from minitorch_np.metrics import accuracy, count_correct
-from minitorch_np.optim import SGD, Adam
-from minitorch_np.optim.lr_scheduler import StepLR
+from minitorch_np.optim import SGD
 from minitorch_np.parameter import Parameter
-from minitorch_np.training import Callback, History, Trainer
-
-N_FEATURES, N_CLASSES = 12, 4
-
-
-def blobs(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Gaussian blobs, one per class: an easy but not trivial problem."""
-    rng = np.random.default_rng(seed)
-    y = rng.integers(0, N_CLASSES, size=n)
-    centers = np.random.default_rng(123).normal(0, 1.5, size=(N_CLASSES, N_FEATURES))
-    x = centers[y] + rng.normal(0, 1.0, size=(n, N_FEATURES))
-    return x.astype(np.float32), y.astype(np.int64)
-
-
-class Jitter(Layer):
-    """Adds N(0, scale^2) noise in training mode, identity in eval mode; keeps
-    its Generator as ``self.rng`` like Dropout, so checkpoints must restore it."""
-
-    def __init__(self, scale: float, rng: int) -> None:
-        super().__init__()
-        self.scale = scale
-        self.rng = np.random.default_rng(rng)
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        if not self.training:
-            return x
-        return x + self.rng.normal(0, self.scale, size=x.shape).astype(x.dtype)
-
-    def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        return grad_output
-
-
-class ModeRecorder(Layer):
-    """Identity that records ``self.training`` at every forward."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.modes: list[bool] = []
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        self.modes.append(self.training)
-        return x
-
-    def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        return grad_output
-
-
-def mlp(seed: int, hidden: int = 32, jitter: bool = False) -> Sequential:
-    layers: list[Layer] = [Linear(N_FEATURES, hidden, rng=seed), ReLU()]
-    if jitter:
-        layers.append(Jitter(0.1, rng=seed + 1))
-    layers.append(Linear(hidden, N_CLASSES, rng=seed + 2))
-    return Sequential(*layers)
-
-
-def weights(model: Layer) -> dict[str, np.ndarray]:
-    return model.state_dict()
-
-
-def assert_same_arrays(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> None:
-    assert a.keys() == b.keys()
-    for key, array in a.items():
-        np.testing.assert_array_equal(array, b[key], err_msg=key)
-
-
-def assert_same_optimizer_state(a: dict, b: dict) -> None:
-    assert (a["type"], a["hyperparameters"], a["step_count"]) == (
-        b["type"],
-        b["hyperparameters"],
-        b["step_count"],
-    )
-    assert len(a["state"]) == len(b["state"])
-    for state_a, state_b in zip(a["state"], b["state"]):
-        assert_same_arrays(state_a, state_b)
-
-
-def without_seconds(history: History) -> dict[str, list[float]]:
-    columns = history.to_dict()
-    del columns["seconds"]
-    return columns
+from minitorch_np.training import Callback, Trainer
 
 
 # ---------------------------------------------------------------------- fitting
@@ -208,102 +138,6 @@ def test_accuracy_metrics_take_labels_or_one_hot_rows():
         accuracy(logits[0], labels)
     with pytest.raises(ValueError, match="empty"):
         accuracy(np.zeros((0, 3)), np.zeros(0, np.int64))
-
-
-# ---------------------------------------------------------------------- reproducibility
-def run(
-    seed: int, epochs: int = 3, jitter: bool = True
-) -> tuple[History, dict[str, np.ndarray]]:
-    x, y = blobs(120, seed=5)
-    model = mlp(seed=seed, jitter=jitter)
-    trainer = Trainer(
-        model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.05, momentum=0.9)
-    )
-    history = trainer.fit(
-        DataLoader(x, y, batch_size=16, rng=seed),
-        epochs,
-        val_data=blobs(30, 6),
-        progress=False,
-    )
-    return history, weights(model)
-
-
-def test_same_seed_gives_bit_identical_history_and_weights():
-    history_a, weights_a = run(seed=3)
-    history_b, weights_b = run(seed=3)
-    assert without_seconds(history_a) == without_seconds(history_b)
-    assert_same_arrays(weights_a, weights_b)
-    history_c, _ = run(seed=4)
-    assert without_seconds(history_c) != without_seconds(history_a)
-
-
-# ---------------------------------------------------------------------- resume
-def make_run(seed: int, optimizer_name: str, net: str = "jitter"):
-    """Model (with a random layer), optimizer, StepLR scheduler, shuffled loader."""
-    if net == "jitter":
-        model = mlp(seed=seed, jitter=True)
-    else:  # random masks and running statistics (buffers)
-        model = Sequential(
-            Linear(N_FEATURES, 32, rng=seed), BatchNorm1d(32), ReLU(),
-            Dropout(0.3, rng=seed + 1), Linear(32, N_CLASSES, rng=seed + 2),
-        )  # fmt: skip
-    if optimizer_name == "sgd":
-        optimizer = SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=1e-4)
-    else:
-        optimizer = Adam(model.parameters(), lr=0.01)
-    scheduler = StepLR(optimizer, step_size=1, gamma=0.7)
-    trainer = Trainer(model, SoftmaxCrossEntropy(), optimizer, scheduler=scheduler)
-    x, y = blobs(100, seed=7)
-    return trainer, DataLoader(x, y, batch_size=16, rng=seed)
-
-
-@pytest.mark.parametrize("net", ["jitter", "dropout_batchnorm"])
-@pytest.mark.parametrize("optimizer_name", ["sgd", "adam"])
-def test_four_epochs_equal_two_plus_save_load_into_fresh_objects_plus_two(
-    tmp_path, optimizer_name, net
-):
-    val_data = blobs(40, seed=8)
-    straight, straight_loader = make_run(
-        seed=11, optimizer_name=optimizer_name, net=net
-    )
-    straight.fit(straight_loader, 4, val_data=val_data, progress=False)
-
-    first, loader = make_run(seed=11, optimizer_name=optimizer_name, net=net)
-    first.fit(loader, 2, val_data=val_data, progress=False)
-    path = first.save_checkpoint(tmp_path / "half.npz")
-
-    # fresh objects with other seeds: everything must come from the checkpoint
-    resumed, fresh_loader = make_run(seed=99, optimizer_name=optimizer_name, net=net)
-    history = resumed.fit(
-        fresh_loader, 4, val_data=val_data, progress=False, resume_from=path
-    )
-
-    assert resumed.epoch == 4 and len(history) == 4
-    assert without_seconds(history) == without_seconds(straight.history)
-    assert history.seconds[:2] == first.history.seconds
-    base_lr = 0.05 if optimizer_name == "sgd" else 0.01
-    assert history.lr == pytest.approx([base_lr * 0.7**epoch for epoch in range(4)])
-    assert_same_arrays(weights(resumed.model), weights(straight.model))
-    assert_same_optimizer_state(
-        resumed.optimizer.state_dict(), straight.optimizer.state_dict()
-    )
-    assert resumed.scheduler.state_dict() == straight.scheduler.state_dict()
-    assert (
-        fresh_loader.rng.bit_generator.state == straight_loader.rng.bit_generator.state
-    )
-    random_layer = 2 if net == "jitter" else 3
-    layer_state = straight.model[random_layer].rng.bit_generator.state
-    assert resumed.model[random_layer].rng.bit_generator.state == layer_state
-
-
-def test_resume_at_or_past_the_target_epoch_trains_nothing(tmp_path):
-    trainer, loader = make_run(seed=1, optimizer_name="sgd")
-    trainer.fit(loader, 3, progress=False)
-    path = trainer.save_checkpoint(tmp_path / "done.npz")
-    again, loader = make_run(seed=2, optimizer_name="sgd")
-    history = again.fit(loader, 2, progress=False, resume_from=path)
-    assert len(history) == 3 and again.epoch == 3
-    assert_same_arrays(weights(again.model), weights(trainer.model))
 
 
 # ---------------------------------------------------------------------- NaN guard
