@@ -36,7 +36,16 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-__all__ = ["WindowGeometry", "col2im", "im2col", "pad_channels_last", "window_view"]
+from minitorch_np.parallel import for_each_row_slice
+
+__all__ = [
+    "WindowGeometry",
+    "col2im",
+    "im2col",
+    "pad_channels_last",
+    "sum_windows_into",
+    "window_view",
+]
 
 Pair = tuple[int, int]
 
@@ -85,22 +94,35 @@ class WindowGeometry:
             slice(left, left + sw * (ow - 1) + 1, sw),
         )
 
+    def interior(self, padded: np.ndarray) -> np.ndarray:
+        """The (N, C, H, W) view of the input pixels of a channels-last padded
+        (N, Hp, Wp, C) array: the padding rows and columns cut off."""
+        (h, w), (ph, pw) = self.input_size, self.padding
+        return padded[:, ph : ph + h, pw : pw + w, :].transpose(0, 3, 1, 2)
+
 
 def _floor_size(padded: int, extent: int, stride: int) -> int:
     return (padded - extent) // stride + 1 if padded >= extent else 0
 
 
-def pad_channels_last(x: np.ndarray, padding: Pair, value: float = 0.0) -> np.ndarray:
+def pad_channels_last(
+    x: np.ndarray, padding: Pair, value: float = 0.0, out: np.ndarray | None = None
+) -> np.ndarray:
     """x (N, C, H, W) -> (N, H + 2 ph, W + 2 pw, C), a C-contiguous array
     (``x`` itself transposed, without a copy, when it needs no padding and is
-    channels-last already); the border holds ``value``."""
+    channels-last already); the border holds ``value``. ``out``: write into
+    this (N, Hp, Wp, C) array instead, and return it."""
     n, c, h, w = x.shape
     ph, pw = padding
-    if ph == 0 and pw == 0:
-        return np.ascontiguousarray(x.transpose(0, 2, 3, 1))
-    padded = np.full((n, h + 2 * ph, w + 2 * pw, c), value, dtype=x.dtype)
-    padded[:, ph : ph + h, pw : pw + w, :] = x.transpose(0, 2, 3, 1)
-    return padded
+    channels_last = x.transpose(0, 2, 3, 1)
+    if out is None and ph == 0 and pw == 0:
+        return np.ascontiguousarray(channels_last)
+    if out is None:
+        out = np.empty((n, h + 2 * ph, w + 2 * pw, c), dtype=x.dtype)
+    if ph or pw:
+        out.fill(value)
+    out[:, ph : ph + h, pw : pw + w, :] = channels_last
+    return out
 
 
 def window_view(padded: np.ndarray, geometry: WindowGeometry) -> np.ndarray:
@@ -119,37 +141,57 @@ def window_view(padded: np.ndarray, geometry: WindowGeometry) -> np.ndarray:
 
 def im2col(x: np.ndarray, geometry: WindowGeometry) -> np.ndarray:
     """x (N, C, H, W) -> cols (N*OH*OW, kh*kw*C): one zero-padded window per
-    row, columns in (i, j, c) order (a new C-contiguous array)."""
-    windows = window_view(pad_channels_last(x, geometry.padding), geometry)
-    n, oh, ow, kh, kw, c = windows.shape
-    return windows.reshape(n * oh * ow, kh * kw * c)
+    row, columns in (i, j, c) order (a new C-contiguous array). The samples
+    are copied on the library's threads (`minitorch_np.parallel`)."""
+    n, c = x.shape[:2]
+    (oh, ow), (kh, kw) = geometry.output_size, geometry.kernel
+    cols = np.empty((n, oh, ow, kh, kw, c), dtype=x.dtype)
+
+    def copy_windows(rows: slice) -> None:
+        padded = pad_channels_last(x[rows], geometry.padding)
+        np.copyto(cols[rows], window_view(padded, geometry))
+
+    for_each_row_slice(n, cols[0].size, copy_windows)
+    return cols.reshape(n * oh * ow, kh * kw * c)
 
 
-def col2im(blocks: Iterable[np.ndarray], geometry: WindowGeometry) -> np.ndarray:
+def col2im(blocks: np.ndarray, geometry: WindowGeometry) -> np.ndarray:
     """The adjoint of `im2col`: blocks (kh*kw, N, OH, OW, C) -> dx (N, C, H, W)
     with dx[n, c, h, w] = the sum of every block entry that `im2col` copied
     from x[n, c, h, w] (entries that fell on the padding are dropped).
 
-    ``blocks`` holds one (N, OH, OW, C) block per kernel offset, in row-major
-    order (block i * kw + j for offset (i, j)): an array, or any iterable of
-    the kh*kw blocks, such as a generator that computes each block when it is
-    added. `im2col`'s columns for offset (i, j) are
-    ``cols.reshape(N, OH, OW, kh*kw, C)[:, :, :, i * kw + j]``.
+    Block i * kw + j holds kernel offset (i, j): `im2col`'s columns for that
+    offset are ``cols.reshape(N, OH, OW, kh*kw, C)[:, :, :, i * kw + j]``.
+    The samples are summed on the library's threads (`minitorch_np.parallel`).
     """
-    (kh, kw), (h, w), (ph, pw) = geometry.kernel, geometry.input_size, geometry.padding
-    padded: np.ndarray | None = None
+    _, n, _, _, c = blocks.shape
+    padded = np.empty((n, *geometry.padded_size, c), dtype=blocks.dtype)
+
+    def sum_rows(rows: slice) -> None:
+        sum_windows_into(padded[rows], blocks[:, rows], geometry)
+
+    for_each_row_slice(n, padded[0].size, sum_rows)
+    return geometry.interior(padded)
+
+
+def sum_windows_into(
+    padded: np.ndarray, blocks: Iterable[np.ndarray], geometry: WindowGeometry
+) -> None:
+    """Overwrite the channels-last padded (N, Hp, Wp, C) array with the sum of
+    the kh*kw (N, OH, OW, C) blocks, each added onto the pixels its kernel
+    offset's windows cover (block i * kw + j for offset (i, j)): the work of
+    `col2im` for an array of blocks or any iterable of them, such as a
+    generator that computes each block when it is added."""
+    kh, kw = geometry.kernel
+    padded.fill(0)
     count = 0
     for count, block in enumerate(blocks, start=1):
         if count > kh * kw:
             break
-        if padded is None:
-            n, c = block.shape[0], block.shape[-1]
-            padded = np.zeros((n, *geometry.padded_size, c), dtype=block.dtype)
         rows, cols = geometry.offset_slices(*divmod(count - 1, kw))
         padded[:, rows, cols, :] += block
-    if padded is None or count != kh * kw:
+    if count != kh * kw:
         raise ValueError(
             f"col2im: expected {kh * kw} blocks, one per offset of the {kh}x{kw} "
             f"kernel, got {'more' if count > kh * kw else count}"
         )
-    return padded[:, ph : ph + h, pw : pw + w, :].transpose(0, 3, 1, 2)

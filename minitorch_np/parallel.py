@@ -15,6 +15,9 @@ cheap. The arithmetic is the same for every element whatever
 the blocking or the threads, so the results are bit for bit those of the
 whole-array calls.
 
+`for_each_row_slice` shares out work that is independent row by row, such
+as the samples of a batch in im2col and pooling, the same way.
+
 Threads: `set_num_threads` is the one setting. By default the library uses
 as many threads as the process may run on (``os.sched_getaffinity``), or
 ``OMP_NUM_THREADS`` when that is set. numpy's BLAS has its own threads, set
@@ -26,7 +29,7 @@ from __future__ import annotations
 import itertools
 import os
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -103,53 +106,73 @@ def for_each_block(
     """Call ``update(start, stop, work)`` once for each block of
     `block_elements` elements covering ``[0, size)``, each thread with its own
     ``n_work`` scratch arrays. Threads: up to `get_num_threads`, one per
-    ``MIN_ELEMENTS_PER_THREAD`` elements.
-
-    With several threads, every thread takes the next block not yet taken
-    until none is left (a shared counter), so a thread slowed down by
-    something else on its core (another process, BLAS's spinning workers)
-    simply does fewer blocks.
+    ``MIN_ELEMENTS_PER_THREAD`` elements (see `_share`).
     """
-    threads = max(1, min(get_num_threads(), size // MIN_ELEMENTS_PER_THREAD))
+    threads = _threads_for(size)
     block = block_elements(dtype, threads)
     if size <= block:  # one block: no bookkeeping
         update(0, size, [_work_array(dtype, k, block)[:size] for k in range(n_work)])
         return
-    blocks = -(-size // block)
-    next_block = itertools.count()  # next() is atomic in CPython
+
+    def update_block(index: int) -> None:
+        start, stop = index * block, min(size, (index + 1) * block)
+        work = [_work_array(dtype, k, block)[: stop - start] for k in range(n_work)]
+        update(start, stop, work)
+
+    _share(-(-size // block), threads, update_block)
+
+
+def for_each_row_slice(
+    rows: int, elements_per_row: int, work: Callable[[slice], None]
+) -> None:
+    """Call ``work(part)`` for slices ``part`` of ``range(rows)`` that together
+    cover it once, e.g. the samples of a batch when each sample's work is
+    independent of the others' (im2col, pooling). Threads: up to
+    `get_num_threads`, one per ``MIN_ELEMENTS_PER_THREAD`` of the
+    ``rows * elements_per_row`` elements; each thread takes about four slices.
+    """
+    threads = min(_threads_for(rows * elements_per_row), max(rows, 1))
     if threads == 1:
-        _take_blocks(next_block, blocks, block, size, dtype, n_work, update)
+        work(slice(0, rows))
+        return
+    step = -(-rows // (4 * threads))
+    _share(
+        -(-rows // step),
+        threads,
+        lambda index: work(slice(index * step, min(rows, (index + 1) * step))),
+    )
+
+
+def _threads_for(elements: int) -> int:
+    return max(1, min(get_num_threads(), elements // MIN_ELEMENTS_PER_THREAD))
+
+
+def _share(tasks: int, threads: int, task: Callable[[int], None]) -> None:
+    """Run ``task(0)`` ... ``task(tasks - 1)`` on ``threads`` threads (the
+    caller and pool workers).
+
+    Every thread takes the next task not yet taken until none is left (a
+    shared counter), so a thread slowed down by something else on its core
+    (another process, BLAS's spinning workers) simply does fewer tasks.
+    """
+    next_task = itertools.count()  # next() is atomic in CPython
+
+    def take_tasks() -> None:
+        for index in next_task:
+            if index >= tasks:
+                return
+            task(index)
+
+    if threads == 1:
+        take_tasks()
         return
     pool = _thread_pool()
-    helpers = [
-        pool.submit(
-            _take_blocks, next_block, blocks, block, size, dtype, n_work, update
-        )
-        for _ in range(threads - 1)
-    ]
+    helpers = [pool.submit(take_tasks) for _ in range(threads - 1)]
     try:
-        _take_blocks(next_block, blocks, block, size, dtype, n_work, update)
+        take_tasks()
     finally:
         for helper in helpers:
             helper.result()
-
-
-def _take_blocks(
-    next_block: Iterator[int],
-    blocks: int,
-    block: int,
-    size: int,
-    dtype: np.dtype,
-    n_work: int,
-    update: BlockUpdate,
-) -> None:
-    """Run ``update`` on blocks taken from ``next_block`` until all are taken."""
-    work = [_work_array(dtype, k, block) for k in range(n_work)]
-    for index in next_block:
-        if index >= blocks:
-            return
-        start, stop = index * block, min(size, (index + 1) * block)
-        update(start, stop, [array[: stop - start] for array in work])
 
 
 def _work_array(dtype: np.dtype, index: int, block: int) -> np.ndarray:

@@ -11,6 +11,7 @@ from minitorch_np.im2col import (
     WindowGeometry,
     col2im,
     pad_channels_last,
+    sum_windows_into,
     window_view,
 )
 from minitorch_np.layers._image import (
@@ -21,6 +22,7 @@ from minitorch_np.layers._image import (
     checked_geometry,
 )
 from minitorch_np.layers.layer import Layer
+from minitorch_np.parallel import for_each_row_slice
 
 
 class _Pool2d(Layer):
@@ -109,11 +111,19 @@ class MaxPool2d(_Pool2d):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         geometry = self._checked_geometry(x)
-        padded = pad_channels_last(x, geometry.padding, value=-np.inf)
-        offsets = _offset_views(padded, geometry)
-        maxima = next(offsets).copy()  # a running maximum over the kernel offsets
-        for pixels in offsets:
-            np.maximum(maxima, pixels, out=maxima)
+        n, c = x.shape[:2]
+        padded = np.empty((n, *geometry.padded_size, c), dtype=x.dtype)
+        maxima = np.empty((n, *geometry.output_size, c), dtype=x.dtype)
+
+        def pool_rows(rows: slice) -> None:
+            pad_channels_last(x[rows], geometry.padding, -np.inf, out=padded[rows])
+            offsets = _offset_views(padded[rows], geometry)
+            running = maxima[rows]  # a running maximum over the kernel offsets
+            np.copyto(running, next(offsets))
+            for pixels in offsets:
+                np.maximum(running, pixels, out=running)
+
+        for_each_row_slice(n, padded[0].size, pool_rows)
         self._padded, self._maxima = padded, maxima
         return maxima.transpose(0, 3, 1, 2)
 
@@ -121,18 +131,29 @@ class MaxPool2d(_Pool2d):
         grad, geometry = self._checked_grad(grad_output)
         padded, maxima = self._padded, self._maxima
         assert padded is not None and maxima is not None
-        seen = np.zeros(maxima.shape, dtype=bool)  # maximum found at an earlier offset
+        grad_padded = np.empty_like(padded)
 
-        def first_maximum_blocks() -> Iterator[np.ndarray]:
-            """G * [offset (i, j) is the window's first maximum], one offset
-            at a time (so the kh*kw blocks never exist at once)."""
-            for pixels in _offset_views(padded, geometry):
-                is_first = pixels == maxima
-                is_first &= ~seen
-                seen[...] |= is_first
-                yield grad * is_first
+        def backward_rows(rows: slice) -> None:
+            blocks = _first_maximum_blocks(
+                padded[rows], maxima[rows], grad[rows], geometry
+            )
+            sum_windows_into(grad_padded[rows], blocks, geometry)
 
-        return col2im(first_maximum_blocks(), geometry)
+        for_each_row_slice(len(grad), padded[0].size, backward_rows)
+        return geometry.interior(grad_padded)
+
+
+def _first_maximum_blocks(
+    padded: np.ndarray, maxima: np.ndarray, grad: np.ndarray, geometry: WindowGeometry
+) -> Iterator[np.ndarray]:
+    """G * [offset (i, j) is the window's first maximum], one offset at a time
+    in row-major order (so the kh*kw blocks never exist at once)."""
+    seen = np.zeros(maxima.shape, dtype=bool)  # maximum found at an earlier offset
+    for pixels in _offset_views(padded, geometry):
+        is_first = pixels == maxima
+        is_first &= ~seen
+        seen |= is_first
+        yield grad * is_first
 
 
 def _offset_views(padded: np.ndarray, geometry: WindowGeometry) -> Iterator[np.ndarray]:
