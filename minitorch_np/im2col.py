@@ -105,24 +105,17 @@ def _floor_size(padded: int, extent: int, stride: int) -> int:
     return (padded - extent) // stride + 1 if padded >= extent else 0
 
 
-def pad_channels_last(
-    x: np.ndarray, padding: Pair, value: float = 0.0, out: np.ndarray | None = None
-) -> np.ndarray:
+def pad_channels_last(x: np.ndarray, padding: Pair, value: float = 0.0) -> np.ndarray:
     """x (N, C, H, W) -> (N, H + 2 ph, W + 2 pw, C), a C-contiguous array
     (``x`` itself transposed, without a copy, when it needs no padding and is
-    channels-last already); the border holds ``value``. ``out``: write into
-    this (N, Hp, Wp, C) array instead, and return it."""
+    channels-last already); the border holds ``value``."""
     n, c, h, w = x.shape
     ph, pw = padding
-    channels_last = x.transpose(0, 2, 3, 1)
-    if out is None and ph == 0 and pw == 0:
-        return np.ascontiguousarray(channels_last)
-    if out is None:
-        out = np.empty((n, h + 2 * ph, w + 2 * pw, c), dtype=x.dtype)
-    if ph or pw:
-        out.fill(value)
-    out[:, ph : ph + h, pw : pw + w, :] = channels_last
-    return out
+    if ph == 0 and pw == 0:
+        return np.ascontiguousarray(x.transpose(0, 2, 3, 1))
+    padded = np.full((n, h + 2 * ph, w + 2 * pw, c), value, dtype=x.dtype)
+    padded[:, ph : ph + h, pw : pw + w, :] = x.transpose(0, 2, 3, 1)
+    return padded
 
 
 def window_view(padded: np.ndarray, geometry: WindowGeometry) -> np.ndarray:

@@ -54,3 +54,19 @@ def test_flatten_errors_name_the_layer():
         ValueError, match=r"Flatten: expected grad_output of shape \(2, 12\)"
     ):
         flatten.backward(np.zeros((2, 3, 4)))
+
+
+def test_backward_returns_the_gradient_in_the_input_memory_layout():
+    rng = np.random.default_rng(0)
+    channels_last = rng.standard_normal((3, 4, 5, 2))  # (N, H, W, C) memory
+    x = channels_last.transpose(0, 3, 1, 2)  # an NCHW view, as Conv2d returns
+    layer = Flatten()
+    y = layer.forward(x)
+    np.testing.assert_array_equal(y, x.reshape(3, -1))
+    grad = rng.standard_normal(y.shape)
+    dx = layer.backward(grad)
+    np.testing.assert_array_equal(dx, grad.reshape(x.shape))
+    assert dx.strides == x.strides  # channels-last memory, like the input
+    contiguous = Flatten()
+    contiguous.forward(np.ascontiguousarray(x))
+    assert np.shares_memory(contiguous.backward(grad), grad)  # a view, no copy

@@ -16,12 +16,15 @@ class Flatten(Layer):
     """Flatten all dimensions after the batch axis: (N, 28, 28) -> (N, 784).
 
     A view when the input is contiguous (no copy). Backward reshapes dL/dy back
-    to the input shape.
+    to the input shape, in the input's memory layout (e.g. channels-last
+    behind an NCHW view, as `Conv2d` and the pools return), so that the
+    layers below multiply arrays of one layout.
     """
 
     def __init__(self) -> None:
         super().__init__()
         self._input_shape: tuple[int, ...] | None = None
+        self._input: np.ndarray | None = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         if not isinstance(x, np.ndarray) or x.ndim < 1:
@@ -30,7 +33,7 @@ class Flatten(Layer):
                 f"{getattr(x, 'shape', type(x).__name__)}"
             )
         check_float_array("Flatten", "input", x)
-        self._input_shape = x.shape
+        self._input_shape, self._input = x.shape, x
         return x.reshape(x.shape[0], -1)
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
@@ -40,4 +43,10 @@ class Flatten(Layer):
         check_grad_shape(
             "Flatten", grad_output, (batch, int(np.prod(self._input_shape[1:])))
         )
-        return grad_output.reshape(self._input_shape)
+        assert self._input is not None
+        grad_input = grad_output.reshape(self._input_shape)
+        if self._input.flags.c_contiguous:  # the view already has the input's layout
+            return grad_input
+        in_input_layout = np.empty_like(self._input, dtype=grad_input.dtype)
+        in_input_layout[...] = grad_input
+        return in_input_layout

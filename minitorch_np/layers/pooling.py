@@ -91,7 +91,8 @@ class MaxPool2d(_Pool2d):
         dL/dx = col2im(blocks),  blocks[(i, j)] = G * [offset (i, j) is the window's first maximum]
 
     The output and dL/dx are NCHW views of channels-last memory (see
-    `minitorch_np.im2col`).
+    `minitorch_np.im2col`). The samples of a batch are shared among the
+    library's threads (`minitorch_np.parallel.for_each_row_slice`).
 
     Args:
         kernel_size: an int or an (h, w) pair.
@@ -111,19 +112,17 @@ class MaxPool2d(_Pool2d):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         geometry = self._checked_geometry(x)
-        n, c = x.shape[:2]
-        padded = np.empty((n, *geometry.padded_size, c), dtype=x.dtype)
-        maxima = np.empty((n, *geometry.output_size, c), dtype=x.dtype)
+        padded = pad_channels_last(x, geometry.padding, value=-np.inf)
+        maxima = np.empty((len(x), *geometry.output_size, x.shape[1]), dtype=x.dtype)
 
         def pool_rows(rows: slice) -> None:
-            pad_channels_last(x[rows], geometry.padding, -np.inf, out=padded[rows])
             offsets = _offset_views(padded[rows], geometry)
             running = maxima[rows]  # a running maximum over the kernel offsets
             np.copyto(running, next(offsets))
             for pixels in offsets:
                 np.maximum(running, pixels, out=running)
 
-        for_each_row_slice(n, padded[0].size, pool_rows)
+        for_each_row_slice(len(x), padded[0].size, pool_rows)
         self._padded, self._maxima = padded, maxima
         return maxima.transpose(0, 3, 1, 2)
 
