@@ -22,7 +22,7 @@ def shift_reference(x, shifts):
 @pytest.mark.parametrize(
     "shape", [(5, 1, 6, 7), (4, 3, 5, 5), (3, 4, 9), (2, 2, 2, 3, 4)]
 )
-@pytest.mark.parametrize("max_shift", [0, 1, 2, 4])
+@pytest.mark.parametrize("max_shift", [0, 1, 2, 4, 12])
 def test_apply_matches_the_pixel_by_pixel_reference(shape, max_shift):
     rng = np.random.default_rng(0)
     x = rng.standard_normal(shape).astype(np.float32)
@@ -46,6 +46,15 @@ def test_a_shift_beyond_the_image_gives_zeros_and_zero_shift_the_image():
     out = RandomShift(3).apply(x, np.array([[3, 0], [0, 0]]))
     np.testing.assert_array_equal(out[0], 0)
     np.testing.assert_array_equal(out[1], x[1])
+
+
+def test_a_huge_max_shift_pads_no_wider_than_the_image():
+    x = np.random.default_rng(9).standard_normal((6, 2, 4, 5))
+    transform = RandomShift(10**6)  # padding by it would need terabytes
+    shifts = np.array([[10**6, 0], [-4, 5], [3, -(10**5)], [0, 0], [-1, 1], [4, 4]])
+    np.testing.assert_array_equal(
+        transform.apply(x, shifts), shift_reference(x, shifts)
+    )
 
 
 def test_call_is_draw_then_apply():

@@ -60,14 +60,15 @@ class RandomShift:
     def apply(self, x: np.ndarray, params: np.ndarray) -> np.ndarray:
         """The shifted images, a new array of x's shape and dtype."""
         self._check(x, params)
-        s = self.max_shift
         n, h, w = x.shape[0], x.shape[-2], x.shape[-1]
+        # a shift by the whole image or more leaves only zeros: pad no wider
+        ph, pw = min(self.max_shift, h), min(self.max_shift, w)
+        dy, dx = np.clip(params[:, 0], -ph, ph), np.clip(params[:, 1], -pw, pw)
         images = x.reshape(n, -1, h, w)
-        padded = np.pad(images, ((0, 0), (0, 0), (s, s), (s, s)))
-        # out[n, :, h, w] = padded[n, :, s - dy + h, s - dx + w]
-        dy, dx = params[:, 0], params[:, 1]
-        rows = (s - dy)[:, None, None, None] + np.arange(h)[:, None]
-        cols = (s - dx)[:, None, None, None] + np.arange(w)
+        padded = np.pad(images, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+        # out[n, :, h, w] = padded[n, :, ph - dy + h, pw - dx + w]
+        rows = (ph - dy)[:, None, None, None] + np.arange(h)[:, None]
+        cols = (pw - dx)[:, None, None, None] + np.arange(w)
         shifted = np.take_along_axis(padded, rows, axis=2)
         shifted = np.take_along_axis(shifted, cols, axis=3)
         return shifted.reshape(x.shape)
