@@ -22,6 +22,10 @@ settings.register_profile("minitorch_np", deadline=None, max_examples=25)
 settings.register_profile("thorough", deadline=None, max_examples=300)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "minitorch_np"))
 
+# Test modules import helpers from this fixture module and load it as a plugin
+# (``pytest_plugins``): pytest's assertion rewriting must know it first.
+pytest.register_assert_rewrite("download_fixtures")
+
 
 # ---------------------------------------------------------------------- examples
 # Shared by the tests in tests/examples/ (``from conftest import ...``).

@@ -8,186 +8,38 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import socket
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
 import pytest
+from download_fixtures import (
+    NAME,
+    NAMES,
+    Server,
+    Tiny,
+    assert_tiny,
+    cache,
+    closed_port_url,
+    listing,
+    load,
+)
 
 from minitorch_np.data import (
     ChecksumError,
-    DatasetSpec,
     DownloadError,
-    FileSpec,
-    load_idx_dataset,
     locations,
 )
 from minitorch_np.data import download as download_module
-from minitorch_np.data.download import resolve_mirrors
-from minitorch_np.data.fetch import fetch_payload
 from minitorch_np.data.idx import encode_idx
 
-NAME = "tiny"
-NAMES = {
-    "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
-    "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
-}
-
-
-# --- a tiny MNIST-like dataset --------------------------------------------------------------
-
-
-@dataclass
-class Tiny:
-    spec: DatasetSpec
-    arrays: dict[str, np.ndarray]  # file name -> array
-    gz: dict[str, bytes]  # file name -> gzip bytes
-
-    def put(self, folder: Path, *names: str) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        for name in names or self.gz:
-            (folder / name).write_bytes(self.gz[name])
-
-
-def make_tiny() -> Tiny:
-    rng = np.random.default_rng(0)
-    arrays = {}
-    for split, n in [("train", 7), ("test", 3)]:
-        images, labels = NAMES[split]
-        arrays[images] = rng.integers(0, 256, size=(n, 4, 4), dtype=np.uint8)
-        arrays[labels] = rng.integers(0, 10, size=n, dtype=np.uint8)
-    raw = {name: encode_idx(a) for name, a in arrays.items()}
-    gz = {name: gzip.compress(data) for name, data in raw.items()}
-    files = {
-        name: FileSpec(name, hashlib.sha256(data).hexdigest())
-        for name, data in raw.items()
-    }
-    splits = {
-        split: (files[images], files[labels])
-        for split, (images, labels) in NAMES.items()
-    }
-    spec = DatasetSpec(NAME, "Tiny", splits, mirrors=(), image_shape=(4, 4))
-    return Tiny(spec, arrays, gz)
-
-
-@pytest.fixture
-def tiny() -> Tiny:
-    return make_tiny()
+#: The fixtures tiny, isolated and server.
+pytest_plugins = ("download_fixtures",)
 
 
 @pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """No real env vars, cache or system folder: all under tmp_path."""
-    monkeypatch.delenv(locations.DATA_ENV, raising=False)
-    monkeypatch.delenv(download_module.MIRRORS_ENV, raising=False)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    monkeypatch.setattr(locations, "SYSTEM_DATA_DIR", tmp_path / "system")
-    return tmp_path
-
-
-def cache(tmp_path: Path) -> Path:
-    return tmp_path / "xdg" / "minitorch_np" / NAME
-
-
-def load(
-    spec: DatasetSpec, split: str = "train", **kwargs: object
-) -> tuple[np.ndarray, np.ndarray]:
-    kwargs.setdefault("progress", False)
-    kwargs.setdefault("timeout", 5)
-    return load_idx_dataset(spec, split, dtype=np.uint8, flatten=False, **kwargs)  # type: ignore[arg-type]
-
-
-def assert_tiny(
-    tiny: Tiny, xy: tuple[np.ndarray, np.ndarray], split: str = "train"
-) -> None:
-    images, labels = NAMES[split]
-    np.testing.assert_array_equal(xy[0], tiny.arrays[images][:, None])  # NCHW
-    np.testing.assert_array_equal(xy[1], tiny.arrays[labels])
-
-
-def listing(folder: Path) -> list[str]:
-    """Every entry in folder, hidden temporary files included."""
-    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
-
-
-# --- a real HTTP server ---------------------------------------------------------------------
-
-
-@dataclass
-class Server:
-    base: str
-    routes: dict[str, tuple[str, bytes]] = field(
-        default_factory=dict
-    )  # path -> (mode, body)
-    requests: list[str] = field(default_factory=list)
-
-    def url(self, prefix: str) -> str:
-        return f"{self.base}/{prefix}/"
-
-    def serve(self, prefix: str, files: dict[str, bytes], mode: str = "ok") -> str:
-        """Serve ``files`` under /prefix/; mode: ok | truncated | hangup (close half way)."""
-        for name, body in files.items():
-            self.routes[f"/{prefix}/{name}"] = (mode, body)
-        return self.url(prefix)
-
-
-def _handler(server: Server) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # http.server calls it by this name
-            server.requests.append(self.path)
-            mode, body = server.routes.get(self.path, ("missing", b""))
-            if mode == "missing":
-                self.send_error(404)
-                return
-            sent = body[: len(body) // 2] if mode in ("truncated", "hangup") else body
-            self.send_response(200)
-            self.send_header(
-                "Content-Length", str(len(body) if mode == "hangup" else len(sent))
-            )
-            self.end_headers()
-            self.wfile.write(sent)
-            self.wfile.flush()
-            self.close_connection = True
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    return Handler
-
-
-class QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        pass  # clients that hang up on purpose are not errors here
-
-
-@pytest.fixture
-def server() -> Iterator[Server]:
-    state = Server(base="")
-    httpd = QuietServer(("127.0.0.1", 0), _handler(state))
-    state.base = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(
-        target=httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-    )
-    thread.start()
-    try:
-        yield state
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
-
-
-def closed_port_url() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}/nothing/"
+def _no_real_folders(isolated: Path) -> Path:
+    """Every test here runs with the environment and folders of `isolated`."""
+    return isolated
 
 
 # --- downloading ----------------------------------------------------------------------------
@@ -402,93 +254,3 @@ def test_unwritable_download_folder_is_a_download_error(
     not_a_folder.write_bytes(b"")
     with pytest.raises(DownloadError, match=r"could not be saved"):
         load(tiny.spec, root=not_a_folder, mirrors=[server.serve("m", tiny.gz)])
-
-
-# --- mirrors from the environment -----------------------------------------------------------
-
-
-def test_mirrors_env_var_with_name_placeholder(
-    tiny: Tiny, server: Server, isolated: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    server.serve(NAME, tiny.gz)
-    monkeypatch.setenv(
-        download_module.MIRRORS_ENV, f"{server.url('missing')}, {server.base}/{{name}}"
-    )
-    assert_tiny(tiny, load(tiny.spec))
-    assert server.requests[:2] == [
-        "/missing/train-images-idx3-ubyte.gz",
-        "/tiny/train-images-idx3-ubyte.gz",
-    ]
-
-
-def test_resolve_mirrors_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert resolve_mirrors(None, ("d1", "d2")) == ["d1", "d2"]
-    monkeypatch.setenv(download_module.MIRRORS_ENV, " a,b  c ,")
-    assert resolve_mirrors(None, ("d1",)) == ["a", "b", "c"]
-    assert resolve_mirrors(["x"], ("d1",)) == ["x"]
-    assert resolve_mirrors("x y", ("d1",)) == ["x", "y"]
-
-
-# --- where files are found ------------------------------------------------------------------
-
-
-def source(tiny: Tiny, root: Path | None = None) -> str:
-    file = tiny.spec.splits["train"][0]
-    return fetch_payload(tiny.spec, file, root, download=False, progress=False)[1]
-
-
-def test_search_order(
-    tiny: Tiny, isolated: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    root, env, system = isolated / "root", isolated / "env", isolated / "system"
-    monkeypatch.setenv(locations.DATA_ENV, str(env))
-    tiny.put(system / NAME)
-    assert source(tiny) == str(system / NAME / NAMES["train"][0])
-    tiny.put(cache(isolated))
-    assert source(tiny) == str(cache(isolated) / NAMES["train"][0])
-    tiny.put(env / NAME)
-    assert source(tiny) == str(env / NAME / NAMES["train"][0])
-    tiny.put(root)
-    assert source(tiny, root) == str(root / NAMES["train"][0])
-    tiny.put(root / NAME)
-    assert source(tiny, root) == str(root / NAME / NAMES["train"][0])
-
-
-def test_uncompressed_files_are_accepted(tiny: Tiny, isolated: Path) -> None:
-    folder = isolated / "root" / NAME
-    folder.mkdir(parents=True)
-    for name in NAMES["train"]:
-        (folder / name.removesuffix(".gz")).write_bytes(gzip.decompress(tiny.gz[name]))
-    assert_tiny(tiny, load(tiny.spec, root=isolated / "root", download=False))
-
-
-def test_download_with_root_goes_to_root_subfolder(
-    tiny: Tiny, server: Server, isolated: Path
-) -> None:
-    root = isolated / "root"
-    assert_tiny(
-        tiny,
-        load(tiny.spec, "test", root=str(root), mirrors=[server.serve("m", tiny.gz)]),
-        "test",
-    )
-    assert listing(root / NAME) == sorted(NAMES["test"])
-    assert listing(cache(isolated)) == []
-
-
-def test_read_only_folder_is_never_written(
-    tiny: Tiny, isolated: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    data = isolated / "ro"
-    tiny.put(data / NAME)
-    for p in [data / NAME, data]:
-        p.chmod(0o555)
-    monkeypatch.setenv(locations.DATA_ENV, str(data))
-    try:
-        before = {p: p.stat().st_mtime_ns for p in (data / NAME).iterdir()}
-        assert_tiny(tiny, load(tiny.spec, download=False))
-        assert_tiny(tiny, load(tiny.spec, "test", download=False), "test")
-        assert {p: p.stat().st_mtime_ns for p in (data / NAME).iterdir()} == before
-        assert listing(cache(isolated)) == []
-    finally:
-        for p in [data, data / NAME]:
-            p.chmod(0o755)
