@@ -157,6 +157,12 @@ def col2im(blocks: np.ndarray, geometry: WindowGeometry) -> np.ndarray:
     offset are ``cols.reshape(N, OH, OW, kh*kw, C)[:, :, :, i * kw + j]``.
     The samples are summed on the library's threads (`minitorch_np.parallel`).
     """
+    if not isinstance(blocks, np.ndarray) or blocks.ndim != 5:
+        raise ValueError(
+            "col2im: expected an array of blocks of shape (kh*kw, N, OH, OW, C), got "
+            f"{getattr(blocks, 'shape', type(blocks).__name__)}; for an iterable of "
+            "blocks use sum_windows_into"
+        )
     _, n, _, _, c = blocks.shape
     padded = np.empty((n, *geometry.padded_size, c), dtype=blocks.dtype)
 

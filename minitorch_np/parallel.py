@@ -43,6 +43,7 @@ THREADED_BLOCK_BYTES = 1 << 19
 #: Below this many elements per thread, a thread costs more than it saves.
 MIN_ELEMENTS_PER_THREAD = 1 << 18
 
+_POOL_NAME = "minitorch_np"
 _num_threads: int | None = None
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
@@ -163,8 +164,8 @@ def _share(tasks: int, threads: int, task: Callable[[int], None]) -> None:
                 return
             task(index)
 
-    if threads == 1:
-        take_tasks()
+    if threads == 1 or threading.current_thread().name.startswith(_POOL_NAME):
+        take_tasks()  # (a pool worker waiting for the pool could wait forever)
         return
     pool = _thread_pool()
     helpers = [pool.submit(take_tasks) for _ in range(threads - 1)]
@@ -190,6 +191,6 @@ def _thread_pool() -> ThreadPoolExecutor:
         if _pool is None:
             _pool = ThreadPoolExecutor(
                 max_workers=max(1, get_num_threads() - 1),
-                thread_name_prefix="minitorch_np",
+                thread_name_prefix=_POOL_NAME,
             )
         return _pool

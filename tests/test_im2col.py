@@ -4,11 +4,12 @@ col2im as im2col's adjoint."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from conv_reference import conv_config
 from hypothesis import given
 from hypothesis import strategies as st
 
-from minitorch_np.im2col import WindowGeometry, col2im, im2col
+from minitorch_np.im2col import WindowGeometry, col2im, im2col, sum_windows_into
 from minitorch_np.testing import image_shapes
 
 
@@ -61,3 +62,18 @@ def test_col2im_is_the_adjoint_of_im2col(shape, seed):
     grad = col2im(blocks, geometry)
     assert grad.shape == shape
     np.testing.assert_allclose(left, np.sum(x * grad), rtol=1e-10, atol=1e-10)
+
+
+def test_col2im_names_what_it_takes_and_where_iterables_go():
+    geometry = WindowGeometry((4, 4), (3, 3), (1, 1), (1, 1), (1, 1))
+    blocks = [np.zeros((2, 4, 4, 3))] * 9
+    with pytest.raises(
+        ValueError,
+        match=r"col2im: expected an array of blocks.*got list.*sum_windows_into",
+    ):
+        col2im(blocks, geometry)
+    padded = np.empty((2, 6, 6, 3))
+    sum_windows_into(padded, iter(blocks), geometry)
+    np.testing.assert_array_equal(padded, 0)
+    with pytest.raises(ValueError, match=r"expected 9 blocks.*got 8"):
+        sum_windows_into(padded, blocks[:8], geometry)

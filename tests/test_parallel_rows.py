@@ -40,6 +40,31 @@ def test_the_slices_cover_every_row_once(many_threads, rows):
         assert len(workers) > 1  # the work really was shared
 
 
+def test_work_that_shares_out_work_itself_finishes(many_threads):
+    """A slice that calls for_each_row_slice again, on a pool thread, runs
+    its inner slices itself instead of waiting for the busy pool."""
+    counts = np.zeros((20, 20), int)
+
+    def inner(row, cols):
+        counts[row, cols] += 1  # each cell written by one slice only
+
+    def outer(rows):
+        for row in range(rows.start, rows.stop):
+            parallel.for_each_row_slice(20, 5, lambda cols, row=row: inner(row, cols))
+
+    finished = threading.Event()
+
+    def run():
+        parallel.for_each_row_slice(20, 5, outer)
+        finished.set()
+
+    threading.Thread(
+        target=run, daemon=True
+    ).start()  # daemon: a hang fails, not stalls
+    assert finished.wait(timeout=10)
+    np.testing.assert_array_equal(counts, 1)
+
+
 def test_small_work_stays_on_the_calling_thread():
     calls = []
     parallel.for_each_row_slice(

@@ -57,6 +57,14 @@ def test_a_huge_max_shift_pads_no_wider_than_the_image():
     )
 
 
+def test_shifts_may_be_a_list():
+    x = np.arange(2 * 1 * 3 * 3, dtype=np.float32).reshape(2, 1, 3, 3)
+    np.testing.assert_array_equal(
+        RandomShift(1).apply(x, [[1, 0], [0, -1]]),
+        shift_reference(x, np.array([[1, 0], [0, -1]])),
+    )
+
+
 def test_call_is_draw_then_apply():
     x = np.random.default_rng(2).standard_normal((6, 1, 5, 5))
     transform = RandomShift(1)

@@ -59,6 +59,7 @@ class RandomShift:
 
     def apply(self, x: np.ndarray, params: np.ndarray) -> np.ndarray:
         """The shifted images, a new array of x's shape and dtype."""
+        params = np.asarray(params)
         self._check(x, params)
         n, h, w = x.shape[0], x.shape[-2], x.shape[-1]
         # a shift by the whole image or more leaves only zeros: pad no wider
@@ -84,7 +85,6 @@ class RandomShift:
                 f"3 dimensions, got {getattr(x, 'shape', type(x).__name__)}; "
                 "load MNIST with flatten=False for (N, 1, 28, 28)"
             )
-        params = np.asarray(params)
         s = self.max_shift
         if params.shape != (len(x), 2) or params.dtype.kind not in "iu":
             raise ValueError(
