@@ -42,7 +42,9 @@ for variable in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 
 from minitorch_np.cli import (  # noqa: E402
+    add_checkpoint_flag,
     add_debug_flag,
+    checkpointing,
     non_negative_int,
     positive_int,
     run_main,
@@ -67,7 +69,7 @@ from minitorch_np.layers import (  # noqa: E402
 from minitorch_np.losses import SoftmaxCrossEntropy  # noqa: E402
 from minitorch_np.optim import Adam  # noqa: E402
 from minitorch_np.optim.lr_scheduler import CosineAnnealingLR  # noqa: E402
-from minitorch_np.training import ModelCheckpoint, Trainer  # noqa: E402
+from minitorch_np.training import Trainer  # noqa: E402
 
 LOADERS = {"mnist": load_mnist, "fashion-mnist": load_fashion_mnist}
 TITLES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
@@ -134,10 +136,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--limit-train", type=positive_int, metavar="N",
         help="train on the first N images only (quick runs)",
     )  # fmt: skip
-    parser.add_argument(
-        "--checkpoint", metavar="PATH",
-        help="save a checkpoint after every epoch; resume from it if the file exists",
-    )  # fmt: skip
+    add_checkpoint_flag(parser)
     parser.add_argument(
         "--plot", metavar="PNG",
         help="save loss and accuracy curves per epoch (needs matplotlib)",
@@ -178,13 +177,7 @@ def main(argv: list[str] | None = None) -> float:
         + (", batchnorm" if args.batchnorm else "")
     )
 
-    callbacks = []
-    resume_from = None
-    if args.checkpoint:
-        callbacks.append(ModelCheckpoint(args.checkpoint))
-        if os.path.exists(args.checkpoint):
-            resume_from = args.checkpoint
-            print(f"resuming from {args.checkpoint}")
+    callbacks, resume_from = checkpointing(args.checkpoint)
     history = trainer.fit(
         loader,
         args.epochs,

@@ -38,13 +38,18 @@ import time
 for variable in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
     os.environ.setdefault(variable, "1")
 
-from minitorch_np.cli import add_debug_flag, run_main  # noqa: E402
+from minitorch_np.cli import (  # noqa: E402
+    add_checkpoint_flag,
+    add_debug_flag,
+    checkpointing,
+    run_main,
+)
 from minitorch_np.data import DataLoader, load_mnist  # noqa: E402
 from minitorch_np.layers import Linear, Sequential  # noqa: E402
 from minitorch_np.losses import SoftmaxCrossEntropy  # noqa: E402
 from minitorch_np.optim import SGD  # noqa: E402
 from minitorch_np.optim.lr_scheduler import CosineAnnealingLR  # noqa: E402
-from minitorch_np.training import ModelCheckpoint, Trainer  # noqa: E402
+from minitorch_np.training import Trainer  # noqa: E402
 from minitorch_np.training.collective import launched_world_size  # noqa: E402
 
 REPORT = "report: 91.5% in 2102 s"
@@ -72,10 +77,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--data", default=None,
         help="folder with mnist/ (default: $MINITORCH_NP_DATA, then the library's lookup)",
     )  # fmt: skip
-    parser.add_argument(
-        "--checkpoint", metavar="PATH",
-        help="save a checkpoint after every epoch; resume from it if the file exists",
-    )  # fmt: skip
+    add_checkpoint_flag(parser)
     parser.add_argument(
         "--plot", metavar="PNG", help="save loss/accuracy curves (needs matplotlib)"
     )
@@ -113,14 +115,9 @@ def main(argv: list[str] | None = None) -> float:
         x_train, y_train, batch_size=args.batch_size, rng=args.seed, shard=shard
     )
 
-    callbacks = []
-    resume_from = None
-    if args.checkpoint:
-        callbacks.append(ModelCheckpoint(args.checkpoint))
-        if os.path.exists(args.checkpoint):
-            resume_from = args.checkpoint
-            if rank == 0:
-                print(f"resuming from {args.checkpoint}")
+    callbacks, resume_from = checkpointing(
+        args.checkpoint, say=print if rank == 0 else lambda text: None
+    )
     history = trainer.fit(
         loader,
         args.epochs,

@@ -23,7 +23,17 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-__all__ = ["DEBUG_ENV", "EXIT_ERROR", "add_debug_flag", "is_library_error", "run_main"]
+from minitorch_np.training import Callback, ModelCheckpoint
+
+__all__ = [
+    "DEBUG_ENV",
+    "EXIT_ERROR",
+    "add_checkpoint_flag",
+    "add_debug_flag",
+    "checkpointing",
+    "is_library_error",
+    "run_main",
+]
 
 #: Set to 1 to see the traceback of every error.
 DEBUG_ENV = "MINITORCH_NP_DEBUG"
@@ -50,6 +60,29 @@ def add_debug_flag(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help=f"show the full traceback of an error (or set {DEBUG_ENV}=1)",
     )
+
+
+def add_checkpoint_flag(parser: argparse.ArgumentParser) -> None:
+    """Add ``--checkpoint PATH`` (see `checkpointing`) to a script's parser."""
+    parser.add_argument(
+        "--checkpoint",
+        metavar="PATH",
+        help="save a checkpoint after every epoch; resume from it if the file exists",
+    )
+
+
+def checkpointing(
+    path: str | None, say: Callable[[str], object] = print
+) -> tuple[list[Callback], str | None]:
+    """What ``--checkpoint PATH`` asks of `Trainer.fit`: the callbacks (a
+    `ModelCheckpoint` writing PATH after every epoch) and the file to resume
+    from (PATH when it exists already, announced with ``say``)."""
+    if not path:
+        return [], None
+    resume_from = path if os.path.exists(path) else None
+    if resume_from:
+        say(f"resuming from {path}")
+    return [ModelCheckpoint(path)], resume_from
 
 
 def run_main(

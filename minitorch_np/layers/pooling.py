@@ -32,8 +32,8 @@ class _Pool2d(Layer):
     def __init__(
         self,
         kernel_size: IntOrPair,
-        stride: IntOrPair | None,
-        padding: IntOrPair,
+        stride: IntOrPair | None = None,
+        padding: IntOrPair = 0,
     ) -> None:
         super().__init__()
         owner = type(self).__name__
@@ -182,14 +182,6 @@ class AvgPool2d(_Pool2d):
         stride: an int or a pair; default: the kernel size.
         padding: zero rows (columns) added on each side, at most half the kernel.
     """
-
-    def __init__(
-        self,
-        kernel_size: IntOrPair,
-        stride: IntOrPair | None = None,
-        padding: IntOrPair = 0,
-    ) -> None:
-        super().__init__(kernel_size, stride, padding)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         geometry = self._checked_geometry(x)

@@ -122,3 +122,20 @@ def test_ctrl_c_is_exit_130_without_a_traceback(
 
     assert run_main(interrupted, [], prog="demo") == 130
     assert capsys.readouterr().err == "demo: interrupted\n"
+
+
+def test_checkpointing_writes_every_epoch_and_resumes_only_from_an_existing_file(
+    tmp_path: Path,
+) -> None:
+    from minitorch_np.cli import checkpointing
+    from minitorch_np.training import ModelCheckpoint
+
+    assert checkpointing(None) == ([], None)
+    path = str(tmp_path / "run.npz")
+    said: list[str] = []
+    callbacks, resume_from = checkpointing(path, say=said.append)
+    assert [type(c) for c in callbacks] == [ModelCheckpoint] and resume_from is None
+    assert said == []
+    Path(path).write_bytes(b"")
+    callbacks, resume_from = checkpointing(path, say=said.append)
+    assert resume_from == path and said == [f"resuming from {path}"]
