@@ -15,6 +15,7 @@ here, so ``import minitorch_np`` needs only numpy and tqdm.
 
 from minitorch_np import functional, init
 from minitorch_np._version import __version__
+from minitorch_np.blas_threads import apply_default_wait_policy, set_blas_wait_policy
 from minitorch_np.data import (
     ArrayDataset,
     ChecksumError,
@@ -133,5 +134,10 @@ __all__ = [
     "save_checkpoint",
     "write_idx",
     "get_num_threads",
+    "set_blas_wait_policy",
     "set_num_threads",
 ]
+
+# numpy's OpenBLAS workers sleep when idle instead of spinning beside the
+# library's threads (minitorch_np.blas_threads; MINITORCH_NP_BLAS_WAIT_POLICY).
+apply_default_wait_policy()

@@ -112,6 +112,18 @@ def test_relu_of_infinities_and_nan_and_any_rank():
         np.testing.assert_array_equal(ReLU().forward(x), np.maximum(x, 0))
 
 
+def test_relu_keeps_the_memory_layout_and_values_of_a_strided_input():
+    # a convolution's output: (N, C, H, W) over (N, H, W, C) memory
+    nhwc = np.random.default_rng(1).standard_normal((3, 5, 4, 2)).astype(np.float32)
+    x = nhwc.transpose(0, 3, 1, 2)
+    layer = ReLU()
+    y = layer.forward(x)
+    np.testing.assert_array_equal(y, np.maximum(x, 0))
+    assert y.strides == x.strides and y.dtype == np.float32
+    g = np.ones_like(x)
+    np.testing.assert_array_equal(layer.backward(g), (x > 0).astype(np.float32))
+
+
 # ---------------------------------------------------------------------- LeakyReLU
 
 
