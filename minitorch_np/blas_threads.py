@@ -11,12 +11,15 @@ when it loads, that is when numpy is imported, usually before this library.
 
 `set_blas_wait_policy` changes it in a running process: it sets the
 variable, has OpenBLAS read its environment again and restarts its workers,
-which read the spin time when they start. The policies are named after
-OpenMP's ``OMP_WAIT_POLICY``:
+which read the spin time when they start. The policies (``"active"`` and
+``"passive"`` as in OpenMP's ``OMP_WAIT_POLICY``):
 
-* ``"passive"``: idle workers sleep at once (2^4 cycles). The library's
-  default, applied by `apply_default_wait_policy` when it is imported.
-* ``"active"``: OpenBLAS's own default (2^28 cycles).
+* ``"active"``: OpenBLAS's own default, 2^28 cycles (about 0.1 s).
+* ``"brief"``: 2^18 cycles (a thousandth of that), then sleep: long enough to bridge
+  the short element-wise steps between the products of a small net, short
+  enough to leave the cores to longer work. The library's default, applied
+  by `apply_default_wait_policy` when it is imported.
+* ``"passive"``: idle workers sleep at once (2^4 cycles).
 
 It works with an OpenBLAS that runs its own (pthreads) workers, as in numpy's
 wheels on Linux. With another BLAS (MKL, Accelerate), an OpenMP build of
@@ -31,7 +34,7 @@ import os
 import threading
 
 #: Policy name -> OpenBLAS's spin exponent (idle workers spin 2^n cycles).
-WAIT_POLICIES = {"passive": 4, "active": 28}
+WAIT_POLICIES = {"passive": 4, "brief": 18, "active": 28}
 #: Environment variable that chooses the policy applied at import.
 POLICY_VARIABLE = "MINITORCH_NP_BLAS_WAIT_POLICY"
 #: OpenBLAS's own variable; when the user sets it, the library leaves it alone.
@@ -49,8 +52,9 @@ _lock = threading.Lock()
 
 
 def set_blas_wait_policy(policy: str) -> bool:
-    """Make numpy's OpenBLAS workers wait ``"passive"``-ly (sleep at once when
-    idle) or ``"active"``-ly (spin first, OpenBLAS's default).
+    """Set how long numpy's OpenBLAS workers spin when idle before they
+    sleep: ``"active"`` (OpenBLAS's default), ``"brief"`` or ``"passive"``
+    (see the module's docstring).
 
     Returns True when applied, False when numpy's BLAS is not an OpenBLAS with
     its own worker threads (nothing is changed then). Call it while no other
@@ -83,11 +87,11 @@ def set_blas_wait_policy(policy: str) -> bool:
 def apply_default_wait_policy() -> bool:
     """Apply the policy the environment asks for: none when
     ``OPENBLAS_THREAD_TIMEOUT`` is set (OpenBLAS read it already), else
-    ``MINITORCH_NP_BLAS_WAIT_POLICY`` when set, else ``"passive"``.
+    ``MINITORCH_NP_BLAS_WAIT_POLICY`` when set, else ``"brief"``.
     Returns whether a policy was applied."""
     if os.environ.get(OPENBLAS_VARIABLE, "").strip():
         return False
-    policy = os.environ.get(POLICY_VARIABLE, "").strip() or "passive"
+    policy = os.environ.get(POLICY_VARIABLE, "").strip() or "brief"
     if policy not in WAIT_POLICIES:
         raise ValueError(
             f"{POLICY_VARIABLE} must be one of {sorted(WAIT_POLICIES)}, got {policy!r}"

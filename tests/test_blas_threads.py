@@ -26,7 +26,8 @@ needs_openblas = pytest.mark.skipif(
 
 def test_an_unknown_policy_is_refused_by_name():
     with pytest.raises(
-        ValueError, match=r"policy must be one of \['active', 'passive'\], got 'lazy'"
+        ValueError,
+        match=r"policy must be one of \['active', 'brief', 'passive'\], got 'lazy'",
     ):
         set_blas_wait_policy("lazy")
 
@@ -63,7 +64,7 @@ def test_switching_keeps_products_exact_and_the_environment_unchanged(monkeypatc
     monkeypatch.delenv(OPENBLAS_VARIABLE, raising=False)
     a = np.random.default_rng(0).standard_normal((300, 200))
     expected = a @ a.T
-    for policy in ("active", "passive"):
+    for policy in ("active", "brief", "passive"):
         assert set_blas_wait_policy(policy) is True
         assert OPENBLAS_VARIABLE not in os.environ
         np.testing.assert_array_equal(a @ a.T, expected)
@@ -102,8 +103,10 @@ def idle_cpu_seconds(policy: str) -> float:
 
 @needs_openblas
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="OpenBLAS runs one thread")
-def test_passive_workers_sleep_and_active_ones_spin():
-    # OpenBLAS's default spin is 2^28 cycles (about 0.1 s); passive is 2^4
+def test_idle_workers_spin_only_as_long_as_the_policy_says():
+    # active: OpenBLAS's 2^28 cycles (about 0.1 s); brief (the default after
+    # the import): 2^18 cycles; passive: 2^4
     assert idle_cpu_seconds("default") < 0.02
+    assert idle_cpu_seconds("brief") < 0.02
     assert idle_cpu_seconds("passive") < 0.02
     assert idle_cpu_seconds("active") > 0.03
