@@ -5,6 +5,7 @@ bit for bit, the checks before a step, and the state following the dtype."""
 from __future__ import annotations
 
 import threading
+import warnings
 
 import numpy as np
 import pytest
@@ -299,6 +300,19 @@ def test_a_gradient_whose_square_overflows_is_refused_where_it_is_squared():
         else:
             optimizer.step()
             assert np.isfinite(param.data).all()
+
+
+def test_the_gradient_check_warns_of_nothing_it_answers_itself():
+    """The check's g . g may overflow: that is its answer (an SGD step goes on,
+    Adam refuses with its own error), never a numpy RuntimeWarning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        param = Parameter(np.zeros(3, np.float32))
+        param.grad[...] = [1.0, 3e19, -1.0]
+        SGD([param], lr=1e-30).step()
+        param.grad[...] = [1.0, 3e19, -1.0]
+        with pytest.raises(FloatingPointError, match="square overflows float32"):
+            Adam([param]).step()
 
 
 def test_constants_the_dtype_cannot_hold_are_refused():

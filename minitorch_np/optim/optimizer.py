@@ -193,9 +193,11 @@ class Optimizer:
     def _check_gradient(self, group: PackedParameters) -> None:
         """Raise FloatingPointError when a gradient has an inf or NaN (or, for
         an update that squares it, a square that overflows). One dot product
-        g . g over the group: finite exactly when every g_i^2 is."""
-        if np.isfinite(np.dot(group.grad, group.grad)):
-            return
+        g . g over the group: finite exactly when every g_i^2 is (its own
+        overflow is the answer, not a warning)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            if np.isfinite(np.dot(group.grad, group.grad)):
+                return
         limit = np.sqrt(np.finfo(group.dtype).max)
         for param in group.params:
             bad = ~np.isfinite(param.grad)
