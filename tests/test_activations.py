@@ -112,6 +112,13 @@ def test_relu_of_infinities_and_nan_and_any_rank():
         np.testing.assert_array_equal(ReLU().forward(x), np.maximum(x, 0))
 
 
+def test_relu_of_an_empty_batch():
+    layer = ReLU()
+    y = layer.forward(np.zeros((0, 5), np.float32))
+    assert y.shape == (0, 5) and y.dtype == np.float32
+    assert layer.backward(np.zeros((0, 5), np.float32)).shape == (0, 5)
+
+
 def test_relu_keeps_the_memory_layout_and_values_of_a_strided_input():
     # a convolution's output: (N, C, H, W) over (N, H, W, C) memory
     nhwc = np.random.default_rng(1).standard_normal((3, 5, 4, 2)).astype(np.float32)

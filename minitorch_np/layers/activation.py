@@ -41,7 +41,7 @@ class ReLU(_Elementwise):
         self._cache = self._checked_input(x) > 0
         # max(x, 0) against a zero sample of x's memory layout, not the scalar 0:
         # numpy's vectorised loop for maximum needs two arrays (docs/benchmarks.md, "ReLU").
-        return np.maximum(x, np.zeros_like(x[0]) if x.ndim else 0)
+        return np.maximum(x, np.zeros_like(x[:1]) if x.ndim else 0)
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
         mask = self._checked_cache(grad_output)
