@@ -64,7 +64,7 @@ def test_switching_keeps_products_exact_and_the_environment_unchanged(monkeypatc
     monkeypatch.delenv(OPENBLAS_VARIABLE, raising=False)
     a = np.random.default_rng(0).standard_normal((300, 200))
     expected = a @ a.T
-    for policy in ("active", "brief", "passive"):
+    for policy in ("active", "passive", "brief"):  # ends on the default
         assert set_blas_wait_policy(policy) is True
         assert OPENBLAS_VARIABLE not in os.environ
         np.testing.assert_array_equal(a @ a.T, expected)
