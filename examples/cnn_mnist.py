@@ -18,6 +18,11 @@ which is scored once, at the end (docs/benchmarks.md has the runs). Run::
     python examples/cnn_mnist.py
     python examples/cnn_mnist.py --dataset fashion-mnist --plot curves.png
     python examples/cnn_mnist.py --epochs 2 --checkpoint cnn.npz   # resumable
+    mpiexec -n 2 python examples/cnn_mnist.py       # data-parallel, 2 processes
+
+Under an MPI launcher the same run is data-parallel (docs/distributed.md):
+each process takes its share of every batch (and of its random shifts, drawn
+for the whole batch), and the gradients are averaged.
 
 Data: the files are looked up in --data, else in $MINITORCH_NP_DATA, the
 user cache and /usr/share/datasets (see docs/data.md).
@@ -45,6 +50,7 @@ from minitorch_np.cli import (  # noqa: E402
     add_checkpoint_flag,
     add_debug_flag,
     checkpointing,
+    data_parallel,
     non_negative_int,
     positive_int,
     run_main,
@@ -161,15 +167,23 @@ def main(argv: list[str] | None = None) -> float:
 
     rng = np.random.default_rng(args.seed)
     model = build_model(args.dropout, args.batchnorm, rng)
-    print(model.summary((1, 28, 28)))
-    optimizer = Adam(model.parameters(), lr=args.lr)
+    optimizer, shard, rank = data_parallel(
+        model, Adam(model.parameters(), lr=args.lr), args.seed
+    )
+    say = print if rank == 0 else lambda *text: None
+    say(model.summary((1, 28, 28)))
     scheduler = CosineAnnealingLR(optimizer, T_max=args.epochs)
     trainer = Trainer(model, SoftmaxCrossEntropy(), optimizer, scheduler=scheduler)
     transform = RandomShift(args.shift) if args.shift else None
     loader = DataLoader(
-        x_train, y_train, batch_size=args.batch_size, rng=rng, transform=transform
+        x_train,
+        y_train,
+        batch_size=args.batch_size,
+        rng=rng,
+        transform=transform,
+        shard=shard,
     )
-    print(
+    say(
         f"{TITLES[args.dataset]}: {len(x_train)} training and {len(x_val)} validation "
         f"images, {args.epochs} epochs of batch {args.batch_size}, adam lr {args.lr:g} "
         f"(cosine decay), dropout {args.dropout:g}"
@@ -177,7 +191,7 @@ def main(argv: list[str] | None = None) -> float:
         + (", batchnorm" if args.batchnorm else "")
     )
 
-    callbacks, resume_from = checkpointing(args.checkpoint)
+    callbacks, resume_from = checkpointing(args.checkpoint, say=say)
     history = trainer.fit(
         loader,
         args.epochs,
@@ -187,11 +201,11 @@ def main(argv: list[str] | None = None) -> float:
         progress="line",
     )
     test_accuracy = trainer.evaluate(x_test, y_test)["acc"]
-    if args.plot:
+    if args.plot and rank == 0:
         from minitorch_np.plot import plot_history
 
         plot_history(history, args.plot, title=f"CNN on {TITLES[args.dataset]}")
-    print(f"test accuracy {test_accuracy:.2%} in {time.perf_counter() - start:.1f} s")
+    say(f"test accuracy {test_accuracy:.2%} in {time.perf_counter() - start:.1f} s")
     return test_accuracy
 
 

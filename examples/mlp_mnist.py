@@ -42,14 +42,18 @@ for variable in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 
-from minitorch_np.cli import add_debug_flag, positive_int, run_main  # noqa: E402
+from minitorch_np.cli import (  # noqa: E402
+    add_debug_flag,
+    data_parallel,
+    positive_int,
+    run_main,
+)
 from minitorch_np.data import DataLoader, load_fashion_mnist, load_mnist  # noqa: E402
 from minitorch_np.layers import Dropout, Layer, Linear, ReLU, Sequential  # noqa: E402
 from minitorch_np.losses import SoftmaxCrossEntropy  # noqa: E402
 from minitorch_np.optim import SGD, Adam, AdamW, Optimizer, RMSprop  # noqa: E402
 from minitorch_np.optim.lr_scheduler import CosineAnnealingLR  # noqa: E402
 from minitorch_np.training import Callback, Trainer  # noqa: E402
-from minitorch_np.training.collective import launched_world_size  # noqa: E402
 
 LOADERS = {"mnist": load_mnist, "fashion-mnist": load_fashion_mnist}
 TITLES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
@@ -68,7 +72,7 @@ DEFAULTS: dict[str, dict[str, object]] = {
 }
 #: Initial learning rate of each optimizer when --lr is not given.
 DEFAULT_LR = {"sgd": 0.05, "adam": 1e-3, "adamw": 1e-3, "rmsprop": 1e-3}
-#: This process's rank when started by mpiexec (set by `data_parallel`).
+#: This process's rank when started by mpiexec (set by `train`).
 RANK = 0
 
 
@@ -76,24 +80,6 @@ def say(*args: object) -> None:
     """print, on the first process only."""
     if RANK == 0:
         print(*args, flush=True)
-
-
-def data_parallel(
-    model: Layer, optimizer: Optimizer, seed: int
-) -> tuple[Optimizer, str | None]:
-    """Under mpiexec: the same starting weights on every process, per-process
-    dropout streams, the gradient averaged over the processes, and each
-    process's share of the batches (``shard="auto"``). Returns the optimizer
-    and the loader's ``shard``; a single process gets them unchanged."""
-    global RANK
-    if launched_world_size() == 1:
-        return optimizer, None
-    from minitorch_np import distributed
-
-    RANK = distributed.rank()
-    distributed.broadcast_parameters(model)
-    distributed.seed_layer_generators(model, seed)
-    return distributed.DistributedOptimizer(optimizer), "auto"
 
 
 def build_model(dropout: float, rng: np.random.Generator) -> Sequential:
@@ -236,10 +222,14 @@ def train(
     x_test: np.ndarray,
     y_test: np.ndarray,
 ) -> float:
-    """Build, train and evaluate the MLP on these arrays; return the final test accuracy."""
+    """Build, train and evaluate the MLP on these arrays; return the final test
+    accuracy. Under mpiexec, data-parallel (`minitorch_np.cli.data_parallel`)."""
+    global RANK
     rng = np.random.default_rng(args.seed)
     model = build_model(args.dropout, rng)
-    optimizer, shard = data_parallel(model, build_optimizer(args, model), args.seed)
+    optimizer, shard, RANK = data_parallel(
+        model, build_optimizer(args, model), args.seed
+    )
     say(model.summary((784,)))
     trainer = Trainer(
         model,

@@ -42,6 +42,7 @@ from minitorch_np.cli import (  # noqa: E402
     add_checkpoint_flag,
     add_debug_flag,
     checkpointing,
+    data_parallel,
     run_main,
 )
 from minitorch_np.data import DataLoader, load_mnist  # noqa: E402
@@ -50,7 +51,6 @@ from minitorch_np.losses import SoftmaxCrossEntropy  # noqa: E402
 from minitorch_np.optim import SGD  # noqa: E402
 from minitorch_np.optim.lr_scheduler import CosineAnnealingLR  # noqa: E402
 from minitorch_np.training import Trainer  # noqa: E402
-from minitorch_np.training.collective import launched_world_size  # noqa: E402
 
 REPORT = "report: 91.5% in 2102 s"
 VALIDATION_SIZE = (
@@ -102,13 +102,7 @@ def main(argv: list[str] | None = None) -> float:
         momentum=args.momentum,
         weight_decay=args.weight_decay,
     )
-    shard, rank = None, 0
-    if launched_world_size() > 1:  # started by mpiexec: data-parallel
-        from minitorch_np import distributed
-
-        distributed.broadcast_parameters(model)
-        optimizer = distributed.DistributedOptimizer(optimizer)
-        shard, rank = "auto", distributed.rank()
+    optimizer, shard, rank = data_parallel(model, optimizer, args.seed)
     scheduler = CosineAnnealingLR(optimizer, T_max=args.epochs)
     trainer = Trainer(model, SoftmaxCrossEntropy(), optimizer, scheduler=scheduler)
     loader = DataLoader(

@@ -22,8 +22,14 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from minitorch_np.training import Callback, ModelCheckpoint
+from minitorch_np.training.collective import launched_world_size
+
+if TYPE_CHECKING:
+    from minitorch_np.layers import Layer
+    from minitorch_np.optim import Optimizer
 
 __all__ = [
     "DEBUG_ENV",
@@ -83,6 +89,27 @@ def checkpointing(
     if resume_from:
         say(f"resuming from {path}")
     return [ModelCheckpoint(path)], resume_from
+
+
+def data_parallel(
+    model: Layer, optimizer: Optimizer, seed: int
+) -> tuple[Optimizer, str | None, int]:
+    """What an example does to train data-parallel when an MPI launcher
+    (``mpiexec -n K``) started it: every process starts from rank 0's weights,
+    draws its own dropout masks (`distributed.seed_layer_generators`),
+    averages the gradients with the others (`distributed.DistributedOptimizer`)
+    and takes its share of every batch (the loader's ``shard="auto"``).
+
+    Returns ``(optimizer, shard, rank)``: the optimizer to train with, the
+    `DataLoader`'s ``shard`` and this process's rank; a process started alone
+    gets ``(optimizer, None, 0)`` and mpi4py is not imported."""
+    if launched_world_size() == 1:
+        return optimizer, None, 0
+    from minitorch_np import distributed
+
+    distributed.broadcast_parameters(model)
+    distributed.seed_layer_generators(model, seed)
+    return distributed.DistributedOptimizer(optimizer), "auto", distributed.rank()
 
 
 def run_main(

@@ -43,6 +43,18 @@ def test_mlp_example_trains_data_parallel_to_the_single_process_accuracy() -> No
     assert abs(final_accuracy(parallel) - final_accuracy(single)) <= 0.1
 
 
+def test_cnn_example_trains_data_parallel_like_one_process() -> None:
+    """Random shifts drawn for the whole batch, each rank its rows: the same
+    run as one process, up to the rounding of the averaged gradients."""
+    args = [str(EXAMPLES / "cnn_mnist.py"), "--limit-train", "1024", "--epochs", "1",
+            "--dropout", "0", "--shift", "2"]  # fmt: skip
+    parallel = check_ok(run_mpi(2, *args, timeout=180))
+    single = check_ok(run_python(*args, timeout=180))
+    assert parallel.count('Model: "Sequential"') == 1
+    assert parallel.count("random shifts of up to 2 pixels") == 1
+    assert abs(final_accuracy(parallel) - final_accuracy(single)) <= 0.1
+
+
 def test_softmax_example_writes_one_checkpoint_and_prints_once(tmp_path: Path) -> None:
     checkpoint = tmp_path / "softmax.npz"
     args = [str(EXAMPLES / "softmax_mnist.py"), "--epochs", "1",

@@ -139,3 +139,26 @@ def test_checkpointing_writes_every_epoch_and_resumes_only_from_an_existing_file
     Path(path).write_bytes(b"")
     callbacks, resume_from = checkpointing(path, say=said.append)
     assert resume_from == path and said == [f"resuming from {path}"]
+
+
+def test_data_parallel_leaves_a_single_process_alone(monkeypatch) -> None:
+    """Started without an MPI launcher: the optimizer, no shard, rank 0, the
+    model untouched and mpi4py not imported (the distributed path itself is
+    tested under mpiexec in test_distributed_examples.py)."""
+    import sys
+
+    from minitorch_np import cli
+    from minitorch_np.layers import Dropout, Linear, Sequential
+    from minitorch_np.training.collective import LAUNCHER_SIZE_VARIABLES
+
+    for name in LAUNCHER_SIZE_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    rng = np.random.default_rng(0)
+    model = Sequential(Linear(3, 2, rng=rng), Dropout(0.5, rng=rng))
+    weights = model[0].weight.data.copy()
+    optimizer = SGD(model.parameters(), lr=0.1)
+    modules_before = set(sys.modules)
+    assert cli.data_parallel(model, optimizer, seed=0) == (optimizer, None, 0)
+    assert model[1].rng is rng
+    np.testing.assert_array_equal(model[0].weight.data, weights)
+    assert not any(m.startswith("mpi4py") for m in set(sys.modules) - modules_before)
