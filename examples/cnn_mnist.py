@@ -39,8 +39,8 @@ import time
 # shared cores a second OpenBLAS thread can spin and stall (docs/benchmarks.md).
 # Must be set before numpy is imported. The library's own threads (im2col,
 # pooling, the optimizer; OMP_NUM_THREADS or minitorch_np.set_num_threads) use
-# every core: they sleep when idle, and made 100 steps 0.83x as long on an idle
-# machine and 0.90x on a busy one.
+# every core: they sleep when idle, and pay on an idle and on a busy machine
+# (docs/benchmarks.md, "Fourth session: the samples of a batch").
 for variable in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(variable, "1")
 

@@ -37,7 +37,10 @@ __all__ = [
     "add_checkpoint_flag",
     "add_debug_flag",
     "checkpointing",
+    "data_parallel",
     "is_library_error",
+    "non_negative_int",
+    "positive_int",
     "run_main",
 ]
 

@@ -30,7 +30,7 @@ an (N, H, W, C) array), which numpy treats like any other array.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,6 +41,7 @@ from minitorch_np.parallel import for_each_row_slice
 __all__ = [
     "WindowGeometry",
     "col2im",
+    "col2im_by_rows",
     "im2col",
     "pad_channels_last",
     "sum_windows_into",
@@ -164,10 +165,25 @@ def col2im(blocks: np.ndarray, geometry: WindowGeometry) -> np.ndarray:
             "blocks use sum_windows_into"
         )
     _, n, _, _, c = blocks.shape
-    padded = np.empty((n, *geometry.padded_size, c), dtype=blocks.dtype)
+    return col2im_by_rows(lambda rows: blocks[:, rows], n, c, blocks.dtype, geometry)
+
+
+def col2im_by_rows(
+    blocks_of: Callable[[slice], Iterable[np.ndarray]],
+    n: int,
+    channels: int,
+    dtype: np.dtype,
+    geometry: WindowGeometry,
+) -> np.ndarray:
+    """`col2im` for blocks given sample by sample: ``blocks_of(rows)`` returns
+    the kh*kw (len(rows), OH, OW, C) blocks of the samples ``rows`` (an array
+    or an iterable, e.g. a generator computing each block when it is added).
+    The slices of samples are summed on the library's threads; returns dx
+    (N, C, H, W)."""
+    padded = np.empty((n, *geometry.padded_size, channels), dtype=dtype)
 
     def sum_rows(rows: slice) -> None:
-        sum_windows_into(padded[rows], blocks[:, rows], geometry)
+        sum_windows_into(padded[rows], blocks_of(rows), geometry)
 
     for_each_row_slice(n, padded[0].size, sum_rows)
     return geometry.interior(padded)

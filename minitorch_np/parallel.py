@@ -21,7 +21,8 @@ as the samples of a batch in im2col and pooling, the same way.
 Threads: `set_num_threads` is the one setting. By default the library uses
 as many threads as the process may run on (``os.sched_getaffinity``), or
 ``OMP_NUM_THREADS`` when that is set. numpy's BLAS has its own threads, set
-by the BLAS's environment variables (see docs/benchmarks.md, "Threads").
+by the BLAS's environment variables (see docs/benchmarks.md, "Threads"); how
+long they spin when idle is `minitorch_np.blas_threads`'s business.
 """
 
 from __future__ import annotations

@@ -9,7 +9,14 @@ from conv_reference import conv_config
 from hypothesis import given
 from hypothesis import strategies as st
 
-from minitorch_np.im2col import WindowGeometry, col2im, im2col, sum_windows_into
+from minitorch_np import parallel
+from minitorch_np.im2col import (
+    WindowGeometry,
+    col2im,
+    col2im_by_rows,
+    im2col,
+    sum_windows_into,
+)
 from minitorch_np.testing import image_shapes
 
 
@@ -77,3 +84,28 @@ def test_col2im_names_what_it_takes_and_where_iterables_go():
     np.testing.assert_array_equal(padded, 0)
     with pytest.raises(ValueError, match=r"expected 9 blocks.*got 8"):
         sum_windows_into(padded, blocks[:8], geometry)
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_col2im_by_rows_sums_generated_blocks_like_col2im(monkeypatch, threads):
+    """Blocks computed per slice of samples (a generator per slice) give
+    col2im's result bit for bit, whichever the threads and slices."""
+    monkeypatch.setattr(parallel, "MIN_ELEMENTS_PER_THREAD", 1)
+    parallel.set_num_threads(threads)
+    try:
+        geometry = WindowGeometry((5, 4), (3, 2), (1, 2), (1, 1), (1, 1))
+        kh, kw = geometry.kernel
+        rng = np.random.default_rng(0)
+        blocks = rng.standard_normal((kh * kw, 7, *geometry.output_size, 3))
+        slices = []
+
+        def blocks_of(rows):
+            slices.append(rows)
+            return (block[rows] for block in blocks)
+
+        got = col2im_by_rows(blocks_of, 7, 3, blocks.dtype, geometry)
+        np.testing.assert_array_equal(got, col2im(blocks, geometry))
+        assert sorted(i for rows in slices for i in range(7)[rows]) == list(range(7))
+        assert (len(slices) > 1) == (threads > 1)
+    finally:
+        parallel.set_num_threads(None)

@@ -10,8 +10,8 @@ from minitorch_np._validation import check_backward_ready, check_grad_shape
 from minitorch_np.im2col import (
     WindowGeometry,
     col2im,
+    col2im_by_rows,
     pad_channels_last,
-    sum_windows_into,
     window_view,
 )
 from minitorch_np.layers._image import (
@@ -130,16 +130,15 @@ class MaxPool2d(_Pool2d):
         grad, geometry = self._checked_grad(grad_output)
         padded, maxima = self._padded, self._maxima
         assert padded is not None and maxima is not None
-        grad_padded = np.empty_like(padded)
-
-        def backward_rows(rows: slice) -> None:
-            blocks = _first_maximum_blocks(
+        return col2im_by_rows(
+            lambda rows: _first_maximum_blocks(
                 padded[rows], maxima[rows], grad[rows], geometry
-            )
-            sum_windows_into(grad_padded[rows], blocks, geometry)
-
-        for_each_row_slice(len(grad), padded[0].size, backward_rows)
-        return geometry.interior(grad_padded)
+            ),
+            len(grad),
+            padded.shape[-1],
+            padded.dtype,
+            geometry,
+        )
 
 
 def _first_maximum_blocks(
