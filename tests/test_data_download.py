@@ -32,14 +32,9 @@ from minitorch_np.data import (
 from minitorch_np.data import download as download_module
 from minitorch_np.data.idx import encode_idx
 
-#: The fixtures tiny, isolated and server.
+#: The fixtures tiny, isolated and server; every test runs `isolated`.
 pytest_plugins = ("download_fixtures",)
-
-
-@pytest.fixture(autouse=True)
-def _no_real_folders(isolated: Path) -> Path:
-    """Every test here runs with the environment and folders of `isolated`."""
-    return isolated
+pytestmark = pytest.mark.usefixtures("isolated")
 
 
 # --- downloading ----------------------------------------------------------------------------

@@ -23,11 +23,14 @@ from minitorch_np.data import (
     DownloadError,
     FileSpec,
     load_idx_dataset,
-    locations,
 )
-from minitorch_np.data import download as download_module
 from minitorch_np.data.download import download_file
 from minitorch_np.data.idx import encode_idx
+
+#: The fixture isolated (no real folders or env vars), for every test here;
+#: this module's own `server` fixture replaces the plugin's.
+pytest_plugins = ("download_fixtures",)
+pytestmark = pytest.mark.usefixtures("isolated")
 
 IMAGES = encode_idx(np.arange(2 * 4 * 4, dtype=np.uint8).reshape(2, 4, 4))
 LABELS = encode_idx(np.array([1, 2], np.uint8))
@@ -86,15 +89,6 @@ def server() -> Iterator[str]:
         httpd.shutdown()
         httpd.server_close()
         thread.join(timeout=5)
-
-
-@pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.delenv(locations.DATA_ENV, raising=False)
-    monkeypatch.delenv(download_module.MIRRORS_ENV, raising=False)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    monkeypatch.setattr(locations, "SYSTEM_DATA_DIR", tmp_path / "system")
-    return tmp_path
 
 
 def never_verified(path: Path) -> bytes:

@@ -26,14 +26,9 @@ from minitorch_np.data import (
 from minitorch_np.data.download import resolve_mirrors
 from minitorch_np.data.fetch import fetch_payload
 
-#: The fixtures tiny, isolated and server.
+#: The fixtures tiny, isolated and server; every test runs `isolated`.
 pytest_plugins = ("download_fixtures",)
-
-
-@pytest.fixture(autouse=True)
-def _no_real_folders(isolated: Path) -> Path:
-    """Every test here runs with the environment and folders of `isolated`."""
-    return isolated
+pytestmark = pytest.mark.usefixtures("isolated")
 
 
 # --- mirrors from the environment -----------------------------------------------------------
