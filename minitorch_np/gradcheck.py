@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from minitorch_np._validation import as_generator
+from minitorch_np._validation import as_generator, check_bool, check_number
 from minitorch_np.layers.layer import Layer
 
 # output(x, parameter name or None, index, value) -> forward output with that
@@ -105,7 +105,17 @@ def gradcheck(
 
     Returns:
         A `GradcheckReport` with the worst error per tensor and its location.
+        A NaN or infinite gradient (analytic or numeric) counts as an infinite
+        error, so it never passes.
+
+    Raises:
+        ValueError: ``eps`` or ``floor`` not a finite number > 0, or
+            ``tolerance`` not a finite number >= 0 (TypeError when not a number).
     """
+    eps = check_number("gradcheck", "eps", eps, low=0.0, low_inclusive=False)
+    tolerance = check_number("gradcheck", "tolerance", tolerance, low=0.0)
+    floor = check_number("gradcheck", "floor", floor, low=0.0, low_inclusive=False)
+    raise_on_failure = check_bool("gradcheck", "raise_on_failure", raise_on_failure)
     base = copy.deepcopy(layer).to(np.float64)
     x64 = np.array(x, dtype=np.float64)
     generator = as_generator(rng, "gradcheck")
@@ -194,7 +204,9 @@ def _compare(
             f"expected {numeric.shape} (the shape of {name!r} itself)"
         )
     denominator = np.maximum(np.maximum(np.abs(analytic), np.abs(numeric)), floor)
-    errors = np.abs(analytic - numeric) / denominator
+    with np.errstate(invalid="ignore"):  # inf - inf, inf / inf: NaN, made inf below
+        errors = np.abs(analytic - numeric) / denominator
+    errors[~np.isfinite(errors)] = np.inf  # a NaN or inf gradient never passes
     worst = (
         np.unravel_index(int(np.argmax(errors)), errors.shape) if errors.size else ()
     )

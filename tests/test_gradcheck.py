@@ -130,3 +130,52 @@ def test_rng_forms_and_a_wrong_gradient_shape():
         match=r"analytic gradient of 'input' has shape \(4, 2\), expected \(4, 3\)",
     ):
         gradcheck(Squeezer(3), X)
+
+
+class NonFiniteGrad(ScaleShift):
+    """Correct except that one parameter's gradient gets ``value`` added."""
+
+    def __init__(self, features: int, name: str, value: float) -> None:
+        super().__init__(features)
+        self.bad_name, self.value = name, value
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        grad_x = super().backward(grad_output)
+        getattr(self, self.bad_name).grad[0] += self.value
+        return grad_x
+
+
+@pytest.mark.parametrize("name", ["gain", "shift"])
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+def test_a_nan_or_inf_gradient_fails_wherever_it_is(name, value):
+    # "gain" is checked before "shift": a NaN after the first error must not
+    # be dropped by the maximum (Python's max ignores a later NaN)
+    report = gradcheck(NonFiniteGrad(3, name, value), X, raise_on_failure=False)
+    assert not report.passed
+    assert report.max_error == np.inf
+    assert report.worst_name == name and report.locations[name] == (0,)
+    with pytest.raises(
+        GradcheckError,
+        match=rf"FAILED: worst relative error inf \(tolerance 1e-06\) in '{name}'",
+    ):
+        gradcheck(NonFiniteGrad(3, name, value), X)
+
+
+@pytest.mark.parametrize(
+    "options, error, message",
+    [
+        ({"eps": 0.0}, ValueError, r"gradcheck: expected eps in \(0.0, inf\], got 0.0"),
+        ({"eps": float("nan")}, ValueError, r"expected eps in"),
+        ({"eps": "1e-5"}, TypeError, r"gradcheck: expected eps to be a number"),
+        ({"tolerance": -1e-6}, ValueError, r"expected tolerance in \[0.0, inf\]"),
+        ({"floor": 0}, ValueError, r"expected floor in \(0.0, inf\]"),
+        (
+            {"raise_on_failure": "yes"},
+            TypeError,
+            r"expected raise_on_failure to be True or False",
+        ),
+    ],
+)
+def test_bad_settings_are_refused_by_name(options, error, message):
+    with pytest.raises(error, match=message):
+        gradcheck(ScaleShift(3), X, **options)
