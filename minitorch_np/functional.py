@@ -17,12 +17,17 @@ from minitorch_np._validation import check_float_array
 
 def logsumexp(z: np.ndarray, axis: int = -1, keepdims: bool = False) -> np.ndarray:
     """log(sum_k exp(z_k)) along ``axis``, computed as m + log(sum_k exp(z_k - m))
-    with m = max_k z_k, so every exponent is <= 0 and the sum lies in [1, K]."""
+    with m = max_k z_k, so every exponent is <= 0 and the sum lies in [1, K].
+
+    An infinite maximum is not subtracted (m = 0 there, as in PyTorch), so a
+    slice of -inf gives -inf, one with +inf gives +inf (not inf - inf = NaN),
+    and an empty slice gives log(0) = -inf."""
     check_float_array("logsumexp", "z", z)
-    peak = z.max(axis=axis, keepdims=True)
-    with np.errstate(under="ignore"):
+    peak = z.max(axis=axis, keepdims=True, initial=-np.inf)
+    peak[np.isinf(peak)] = 0
+    with np.errstate(under="ignore", divide="ignore"):  # log(0) = -inf is the answer
         total = np.exp(z - peak).sum(axis=axis, keepdims=True)
-    result = peak + np.log(total)
+        result = peak + np.log(total)
     return result if keepdims else np.squeeze(result, axis=axis)
 
 

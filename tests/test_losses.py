@@ -87,6 +87,20 @@ def test_softmax_of_huge_logits_is_exact_and_quiet():
     assert lse[0] == 1e4
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_logsumexp_of_infinities_and_empty_slices_is_torchs(dtype):
+    inf = np.inf
+    z = np.array([[-inf, -inf], [inf, 1.0], [inf, inf], [-inf, 2.0]], dtype=dtype)
+    with np.errstate(all="raise"):  # no inf - inf, no warning from log(0)
+        lse = logsumexp(z)
+    np.testing.assert_array_equal(lse, np.array([-inf, inf, inf, 2.0], dtype=dtype))
+    assert lse.dtype == dtype
+    empty = logsumexp(np.zeros((3, 0), dtype=dtype))
+    np.testing.assert_array_equal(empty, np.full(3, -inf, dtype=dtype))
+    assert logsumexp(np.zeros((0, 4), dtype=dtype)).shape == (0,)
+    assert np.isnan(logsumexp(np.array([np.nan, 1.0], dtype=dtype)))
+
+
 # ----------------------------------------------------------------- cross-entropy
 @given(z=float_arrays(logit_shapes, low=-8, high=8), seed=seeds, reduction=reductions)
 def test_cross_entropy_backward_matches_finite_differences(z, seed, reduction):

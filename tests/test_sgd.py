@@ -229,6 +229,19 @@ def test_constructor_validation_messages():
     )
 
 
+@pytest.mark.parametrize("flag", [True, np.True_, 1, np.int64(1)])
+def test_nesterov_takes_python_and_numpy_booleans(flag):
+    # np.bool_ is what a flag read back from an .npz archive is
+    sgd = SGD(Linear(2, 2, rng=0).parameters(), lr=0.1, momentum=0.9, nesterov=flag)
+    assert sgd.nesterov is True
+
+
+@pytest.mark.parametrize("flag", ["yes", 2, 0.5, None])
+def test_nesterov_refuses_what_is_not_a_boolean(flag):
+    with pytest.raises(TypeError, match=r"SGD: expected nesterov to be True or False"):
+        SGD(Linear(2, 2, rng=0).parameters(), lr=0.1, momentum=0.9, nesterov=flag)
+
+
 def train_steps(layer: Linear, optimizer: SGD, seed: int, n: int) -> None:
     rng = np.random.default_rng(seed)
     for _ in range(n):

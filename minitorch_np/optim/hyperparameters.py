@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Union
 
+import numpy as np
+
 from minitorch_np._validation import check_number
 
 
@@ -44,7 +46,10 @@ class Flag:
     """``True`` or ``False`` (numpy booleans included); the value is a bool."""
 
     def check(self, owner: str, name: str, value: object) -> bool:
-        if not isinstance(value, (bool, numbers.Integral)) or value not in (0, 1):
+        if not isinstance(value, (bool, np.bool_, numbers.Integral)) or value not in (
+            0,
+            1,
+        ):
             raise TypeError(
                 f"{owner}: expected {name} to be True or False, got {value!r}"
             )
