@@ -60,12 +60,41 @@ INITIALIZERS: dict[str, Initializer] = {
 
 
 def get_initializer(init: str | Initializer, owner: str) -> Initializer:
-    """Look up ``init`` by name, or accept a callable ``(shape, rng, dtype) -> array``."""
+    """Look up ``init`` by name, or accept a callable ``(shape, rng, dtype) -> array``
+    (wrapped so that what it returns is checked, see `_checked`)."""
     if callable(init):
-        return init
+        return _checked(init, owner)
     if init not in INITIALIZERS:
         raise ValueError(
             f"{owner}: unknown init {init!r}; expected one of {sorted(INITIALIZERS)} "
             "or a callable (shape, rng, dtype) -> array"
         )
     return INITIALIZERS[init]
+
+
+def _checked(init: Initializer, owner: str) -> Initializer:
+    """``init`` with its result checked: a real-valued array of exactly the
+    requested shape with finite values, else an error naming ``owner``."""
+
+    def initialize(
+        shape: tuple[int, int], rng: np.random.Generator, dtype: DTypeLike
+    ) -> np.ndarray:
+        values = np.asarray(init(shape, rng, dtype))
+        name = getattr(init, "__name__", type(init).__name__)
+        if values.shape != tuple(shape):
+            raise ValueError(
+                f"{owner}: init {name} returned an array of shape {values.shape}, "
+                f"expected {tuple(shape)}"
+            )
+        if values.dtype.kind not in "biuf":
+            raise TypeError(
+                f"{owner}: init {name} returned values of dtype {values.dtype}, "
+                "expected real numbers"
+            )
+        if not np.isfinite(values).all():
+            raise ValueError(
+                f"{owner}: init {name} returned non-finite values (inf or NaN)"
+            )
+        return values
+
+    return initialize

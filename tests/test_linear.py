@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from minitorch_np.init import INITIALIZERS
+from minitorch_np.layers.conv2d import Conv2d
 from minitorch_np.layers.linear import Linear
 from minitorch_np.testing import array_shapes, check_layer, float_arrays
 
@@ -144,6 +145,54 @@ def test_custom_callable_initialiser_and_unknown_name():
         match=r"Linear: unknown init 'glorot'; expected one of \[.*'he_normal'",
     ):
         Linear(3, 2, init="glorot")
+
+
+def wrong_shape(shape, rng, dtype):
+    return np.zeros(shape[::-1], dtype)
+
+
+def a_scalar(shape, rng, dtype):
+    return 0.5
+
+
+def with_nan(shape, rng, dtype):
+    return np.full(shape, np.nan, dtype)
+
+
+def strings(shape, rng, dtype):
+    return np.full(shape, "w")
+
+
+@pytest.mark.parametrize(
+    "init, error, message",
+    [
+        (
+            wrong_shape,
+            ValueError,
+            r"init wrong_shape returned an array of shape \(3, 2\), expected \(2, 3\)",
+        ),
+        (
+            a_scalar,
+            ValueError,
+            r"init a_scalar returned an array of shape \(\), expected \(2, 3\)",
+        ),
+        (with_nan, ValueError, r"init with_nan returned non-finite values"),
+        (
+            strings,
+            TypeError,
+            r"init strings returned values of dtype <U1, expected real numbers",
+        ),
+    ],
+)
+def test_a_custom_initialiser_is_checked_when_the_layer_is_built(init, error, message):
+    with pytest.raises(error, match=rf"Linear: {message}"):
+        Linear(3, 2, init=init)
+    # Conv2d asks for (out_channels, in_channels * kh * kw) and reshapes it
+    conv_message = message.replace(r"\(3, 2\)", r"\(18, 4\)").replace(
+        r"\(2, 3\)", r"\(4, 18\)"
+    )
+    with pytest.raises(error, match=rf"Conv2d: {conv_message}"):
+        Conv2d(2, 4, 3, init=init)
 
 
 def test_bias_false_has_only_a_weight():
