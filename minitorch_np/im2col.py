@@ -30,6 +30,7 @@ an (N, H, W, C) array), which numpy treats like any other array.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -136,7 +137,8 @@ def window_view(padded: np.ndarray, geometry: WindowGeometry) -> np.ndarray:
 def im2col(x: np.ndarray, geometry: WindowGeometry) -> np.ndarray:
     """x (N, C, H, W) -> cols (N*OH*OW, kh*kw*C): one zero-padded window per
     row, columns in (i, j, c) order (a new C-contiguous array). The samples
-    are copied on the library's threads (`minitorch_np.parallel`)."""
+    are copied on the library's threads (`minitorch_np.parallel`). An empty
+    batch (N = 0) gives an empty (0, kh*kw*C) matrix."""
     n, c = x.shape[:2]
     (oh, ow), (kh, kw) = geometry.output_size, geometry.kernel
     cols = np.empty((n, oh, ow, kh, kw, c), dtype=x.dtype)
@@ -145,7 +147,7 @@ def im2col(x: np.ndarray, geometry: WindowGeometry) -> np.ndarray:
         padded = pad_channels_last(x[rows], geometry.padding)
         np.copyto(cols[rows], window_view(padded, geometry))
 
-    for_each_row_slice(n, cols[0].size, copy_windows)
+    for_each_row_slice(n, math.prod(cols.shape[1:]), copy_windows)
     return cols.reshape(n * oh * ow, kh * kw * c)
 
 
@@ -179,13 +181,13 @@ def col2im_by_rows(
     the kh*kw (len(rows), OH, OW, C) blocks of the samples ``rows`` (an array
     or an iterable, e.g. a generator computing each block when it is added).
     The slices of samples are summed on the library's threads; returns dx
-    (N, C, H, W)."""
+    (N, C, H, W), empty for N = 0."""
     padded = np.empty((n, *geometry.padded_size, channels), dtype=dtype)
 
     def sum_rows(rows: slice) -> None:
         sum_windows_into(padded[rows], blocks_of(rows), geometry)
 
-    for_each_row_slice(n, padded[0].size, sum_rows)
+    for_each_row_slice(n, math.prod(padded.shape[1:]), sum_rows)
     return geometry.interior(padded)
 
 

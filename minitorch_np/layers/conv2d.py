@@ -32,7 +32,8 @@ class Conv2d(Layer):
 
     Shapes: x (N, C, H, W) -> y (N, O, OH, OW) with
     OH = (H + 2 ph - dh (kh - 1) - 1) // sh + 1 (OW alike);
-    ``weight`` (O, C, kh, kw), ``bias`` (O,).
+    ``weight`` (O, C, kh, kw), ``bias`` (O,). N may be 0: an empty batch
+    gives an empty output and dL/dx, and adds nothing to dL/dW and dL/db.
 
     With cols = im2col(x) (N*OH*OW, kh*kw*C) and W as the matrix
     Wm (O, kh*kw*C) (its columns in the (i, j, c) order of cols), the forward
@@ -115,7 +116,9 @@ class Conv2d(Layer):
         y = cols @ self._weight_matrix().T
         if self.bias is not None:
             y += self.bias.data
-        return y.reshape(len(x), *geometry.output_size, -1).transpose(0, 3, 1, 2)
+        return y.reshape(len(x), *geometry.output_size, self.out_channels).transpose(
+            0, 3, 1, 2
+        )
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
         grad_rows = self._grad_rows(grad_output)
@@ -125,7 +128,9 @@ class Conv2d(Layer):
         # Gm @ W[:, :, i, j] for every offset (i, j) at once: (kh*kw, N*OH*OW, C)
         blocks = grad_rows @ self._weight_blocks()
         return col2im(
-            blocks.reshape(-1, self._batch, *geometry.output_size, self.in_channels),
+            blocks.reshape(
+                len(blocks), self._batch, *geometry.output_size, self.in_channels
+            ),
             geometry,
         )
 

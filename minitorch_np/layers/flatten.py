@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from minitorch_np._validation import (
@@ -13,7 +15,8 @@ from minitorch_np.layers.layer import Layer
 
 
 class Flatten(Layer):
-    """Flatten all dimensions after the batch axis: (N, 28, 28) -> (N, 784).
+    """Flatten all dimensions after the batch axis: (N, 28, 28) -> (N, 784),
+    also for an empty batch: (0, 28, 28) -> (0, 784).
 
     A view when the input is contiguous (no copy). Backward reshapes dL/dy back
     to the input shape, in the input's memory layout (e.g. channels-last
@@ -34,7 +37,7 @@ class Flatten(Layer):
             )
         check_float_array("Flatten", "input", x)
         self._input_shape, self._input = x.shape, x
-        return x.reshape(x.shape[0], -1)
+        return x.reshape(len(x), math.prod(x.shape[1:]))  # not -1: N may be 0
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
         check_backward_ready("Flatten", self._input_shape)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 
 import numpy as np
@@ -122,7 +123,7 @@ class MaxPool2d(_Pool2d):
             for pixels in offsets:
                 np.maximum(running, pixels, out=running)
 
-        for_each_row_slice(len(x), padded[0].size, pool_rows)
+        for_each_row_slice(len(x), math.prod(padded.shape[1:]), pool_rows)
         self._padded, self._maxima = padded, maxima
         return maxima.transpose(0, 3, 1, 2)
 
