@@ -61,13 +61,40 @@ def test_a_gzip_bomb_behind_a_small_header_stops_at_the_first_bytes_past_it(
 def test_a_header_declaring_far_more_than_the_file_holds_allocates_only_what_is_there(
     tmp_path: Path,
 ) -> None:
-    path = tmp_path / "liar.idx.gz"  # declares 1000 x 1000 x 1000 bytes, holds 3
-    path.write_bytes(gzip.compress(header(0x08, (1000, 1000, 1000)) + b"abc"))
+    path = tmp_path / "liar.idx.gz"  # declares 10 x 10 x 10 bytes, holds 3
+    path.write_bytes(gzip.compress(header(0x08, (10, 10, 10)) + b"abc"))
+    assert 1032 * path.stat().st_size > 1000  # as much as gzip could hold
     with pytest.raises(
-        ValueError, match=r"expected 1000000000 payload bytes .* got 3 \(truncated\)"
+        ValueError, match=r"expected 1000 payload bytes .* got 3 \(truncated\)"
     ):
         read_idx(path)
     assert peak_bytes(read_idx, path) < 4 * MB
+
+
+@pytest.mark.parametrize("as_file_object", [False, True])
+def test_a_header_declaring_more_than_gzip_can_expand_to_is_refused_before_reading(
+    tmp_path: Path, as_file_object: bool
+) -> None:
+    # 1024^4 bytes declared, 64 MiB of zeros behind it in a file of about 65 KB:
+    # reading it all to find it truncated would cost the 64 MiB
+    path = tmp_path / "bomb.idx.gz"
+    path.write_bytes(gzip_of_zeros_after(header(0x08, (1024,) * 4), 64 * MB))
+    stored = path.stat().st_size
+    message = (
+        rf"bomb\.idx\.gz: declares {1024**4} payload bytes for a 1024 x 1024 x 1024 x "
+        rf"1024 uint8 array, but its {stored} bytes of gzip data expand to at most "
+        rf"{1032 * stored} \(deflate's limit is 1032 to 1\)"
+    )
+
+    def read() -> np.ndarray:
+        if not as_file_object:
+            return read_idx(path)
+        with open(path, "rb") as file:
+            return read_idx(file)
+
+    with pytest.raises(ValueError, match=message):
+        read()
+    assert peak_bytes(read) < 4 * MB
 
 
 def test_a_known_file_size_bounds_reading_too(tmp_path: Path) -> None:

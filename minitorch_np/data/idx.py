@@ -52,6 +52,9 @@ MAX_DIMS = 4
 CHUNK_BYTES = 1 << 20
 #: How far past the declared end a file is read to report its true size.
 LOOKAHEAD_BYTES = 4096
+#: The most that deflate (gzip) can expand: 1032 bytes out per byte in (zlib's
+#: documented limit), so n stored bytes never hold more than 1032 n.
+MAX_GZIP_EXPANSION = 1032
 _GZIP_SIGNATURE = b"\x1f\x8b"
 
 
@@ -81,13 +84,17 @@ def read_payload(source: Source, *, max_bytes: int | None = None) -> bytes:
     For IDX content the header declares the size; reading stops within
     `LOOKAHEAD_BYTES` past it and a longer file raises ValueError ("trailing
     bytes"), so a small gzip file cannot expand into unbounded memory, and a
-    header declaring more than the file holds costs only what is there.
+    header declaring more than the file holds costs only what is there. A
+    gzip file (a path or a seekable file object) whose header declares more
+    than its stored bytes can expand to (`MAX_GZIP_EXPANSION`) is refused
+    before its payload is read.
     ``max_bytes`` (the known size of the file, e.g. from a dataset spec) is a
     second bound: content past it raises ValueError. gzip content that is
     not IDX is refused unless ``max_bytes`` is given.
     """
     name = _source_name(source)
     with _opened(source, name) as raw:
+        stored = _stored_bytes(raw)
         head = raw.read(2)
         if isinstance(head, str):
             raise _text_stream_error(name)
@@ -97,7 +104,10 @@ def read_payload(source: Source, *, max_bytes: int | None = None) -> bytes:
             stream = gzip.GzipFile(fileobj=_Rewound(head, raw), mode="rb")  # type: ignore[call-overload]
             head = b""
         try:
-            return _read_bounded(stream, head, name, compressed, max_bytes)
+            expands_to = None
+            if compressed and stored is not None:
+                expands_to = MAX_GZIP_EXPANSION * stored
+            return _read_bounded(stream, head, name, compressed, max_bytes, expands_to)
         except (OSError, EOFError, zlib.error) as err:
             if not compressed:
                 raise
@@ -225,11 +235,18 @@ def _size_error(
 
 
 def _read_bounded(
-    stream: BinaryIO, head: bytes, name: str, compressed: bool, max_bytes: int | None
+    stream: BinaryIO,
+    head: bytes,
+    name: str,
+    compressed: bool,
+    max_bytes: int | None,
+    expands_to: int | None = None,
 ) -> bytes:
     """The content of ``stream`` (``head`` already read from it), read no
     further than `LOOKAHEAD_BYTES` past the size its IDX header (or
-    ``max_bytes``) declares."""
+    ``max_bytes``) declares. ``expands_to``: the most that compressed content
+    can decompress to, when known; a header declaring more is refused before
+    the payload is read."""
     data = bytearray(head)
     data += _read_up_to(stream, 4 - len(data))
     if len(data) == 4 and data[0] == data[1] == 0:
@@ -244,11 +261,18 @@ def _read_bounded(
     else:
         declared = _payload_bytes(dtype, shape, name)
         limit = offset + declared
+        array = f"{' x '.join(map(str, shape))} {dtype.name} array"
         if max_bytes is not None and limit > max_bytes:
             raise ValueError(
-                f"{name}: declares {declared} payload bytes for a "
-                f"{' x '.join(map(str, shape))} {dtype.name} array, but the file is known "
-                f"to hold at most {max_bytes - offset}"
+                f"{name}: declares {declared} payload bytes for a {array}, but the "
+                f"file is known to hold at most {max_bytes - offset}"
+            ) from None
+        if expands_to is not None and limit > expands_to:
+            raise ValueError(
+                f"{name}: declares {declared} payload bytes for a {array}, but its "
+                f"{expands_to // MAX_GZIP_EXPANSION} bytes of gzip data expand to at most "
+                f"{expands_to} (deflate's limit is {MAX_GZIP_EXPANSION} to 1): the file is "
+                "truncated or its header is corrupt"
             ) from None
     data += _read_up_to(stream, None if limit is None else limit - len(data))
     extra = _read_up_to(stream, LOOKAHEAD_BYTES) if limit is not None else b""
@@ -262,6 +286,20 @@ def _read_bounded(
             name, dtype, shape, declared, f"{more}{len(data) + len(extra) - offset}"
         )
     return bytes(data)
+
+
+def _stored_bytes(raw: BinaryIO) -> int | None:
+    """The bytes from the current position to the end of a seekable file
+    object (None for a stream that cannot seek)."""
+    try:
+        if not raw.seekable():
+            return None
+        start = raw.tell()
+        end = raw.seek(0, io.SEEK_END)
+        raw.seek(start)
+    except (OSError, AttributeError, ValueError):
+        return None
+    return max(0, end - start)
 
 
 def _read_up_to(stream: BinaryIO, count: int | None) -> bytes:
