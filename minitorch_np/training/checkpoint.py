@@ -161,11 +161,7 @@ def load_checkpoint(
     where = f"load_checkpoint({str(path)!r})"
     try:
         with NpzReader(Path(path)) as archive:
-            metadata = _read_metadata(archive)
-            if isinstance(metadata, dict) and metadata.get("version") == 1:
-                metadata = checkpoint_v1.upgrade(metadata, archive.entries)
-            epoch, history = checks.check_metadata(metadata)
-            checks.check_references(metadata, archive.entries)
+            metadata, epoch, history = _checked_metadata(archive)
             _check_headers(metadata, archive, model, optimizer, scheduler)
             arrays = {
                 name: archive.read(name)
@@ -183,6 +179,33 @@ def load_checkpoint(
         snapshot.restore()
         raise ValueError(f"{where}: the checkpoint does not fit: {error}") from error
     return Checkpoint(epoch=epoch, history=history, metadata=metadata)
+
+
+def read_checkpoint(path: PathLike) -> Checkpoint:
+    """The epoch, history and metadata of ``path``, validated as by
+    `load_checkpoint` but restoring nothing: what ``Trainer.fit`` checks a
+    ``resume_from`` file against before it changes any object.
+
+    Raises:
+        ValueError: naming the file: it is not a checkpoint, or is corrupt.
+    """
+    try:
+        with NpzReader(Path(path)) as archive:
+            metadata, epoch, history = _checked_metadata(archive)
+    except ValueError as error:
+        raise ValueError(f"read_checkpoint({str(path)!r}): {error}") from None
+    return Checkpoint(epoch=epoch, history=history, metadata=metadata)
+
+
+def _checked_metadata(archive: NpzReader) -> tuple[dict[str, Any], int, History]:
+    """The archive's metadata (version 1 upgraded), its epoch and its history,
+    with every array it refers to present in the archive."""
+    metadata = _read_metadata(archive)
+    if isinstance(metadata, dict) and metadata.get("version") == 1:
+        metadata = checkpoint_v1.upgrade(metadata, archive.entries)
+    epoch, history = checks.check_metadata(metadata)
+    checks.check_references(metadata, archive.entries)
+    return metadata, epoch, history
 
 
 def _read_metadata(archive: NpzReader) -> Any:

@@ -8,11 +8,14 @@ from typing import Union
 
 import numpy as np
 
+from minitorch_np._typing import PathLike
 from minitorch_np._validation import check_int
 from minitorch_np.layers.layer import Layer
 from minitorch_np.losses.loss import Loss
 from minitorch_np.optim.optimizer import Optimizer
 from minitorch_np.training.callbacks import Callback, ModelCheckpoint
+from minitorch_np.training.checkpoint import read_checkpoint
+from minitorch_np.training.history import COLUMNS
 
 Batches = Iterable[tuple[np.ndarray, np.ndarray]]
 ValData = Union[tuple[np.ndarray, np.ndarray], Sequence[np.ndarray]]  # noqa: UP007 - runtime alias
@@ -87,6 +90,50 @@ def log_names(accuracy: bool, validating: bool) -> frozenset[str]:
     if validating:
         names |= {"val_" + name for name in names if name in ("loss", "acc")}
     return frozenset(names)
+
+
+def check_resume(resume_from: PathLike | None, names: frozenset[str]) -> None:
+    """The History saved in ``resume_from`` has the columns ``names`` (this
+    fit's epoch logs), so the resumed History gets one more value in every
+    column each epoch; checked from the file alone, before anything is restored."""
+    if resume_from is None:
+        return
+    history = read_checkpoint(resume_from).history
+    saved = frozenset(history)  # the columns that hold values
+    if not saved or saved == names:
+        return
+    raise ValueError(
+        f"Trainer.fit: the checkpoint resume_from={str(resume_from)!r} holds a History "
+        f"of {len(history)} epochs with the columns {_ordered(saved)}, but this fit "
+        f"logs {_ordered(names)} (missing here: {_ordered(saved - names)}, new here: "
+        f"{_ordered(names - saved)}), which would leave the columns with different "
+        f"lengths. {_resume_hint(saved, names)} Nothing was trained or restored."
+    )
+
+
+def _ordered(names: frozenset[str]) -> list[str]:
+    return [name for name in COLUMNS if name in names]
+
+
+def _resume_hint(saved: frozenset[str], names: frozenset[str]) -> str:
+    """What to change so that this fit logs the saved columns."""
+    hints = []
+    if "val_loss" in saved and "val_loss" not in names:
+        hints.append(
+            "The saved run was validated: pass the same val_data=(x_val, y_val) as it did."
+        )
+    if "val_loss" in names and "val_loss" not in saved:
+        hints.append(
+            "The saved run had no val_data: resume without val_data, as it was saved "
+            "(or start a new run, without resume_from, to validate)."
+        )
+    if ("acc" in saved) != ("acc" in names):
+        measured = "acc" in saved
+        hints.append(
+            f"The saved run {'measured' if measured else 'did not measure'} accuracy: "
+            f"build the Trainer with accuracy={measured}, as it was."
+        )
+    return " ".join(hints)
 
 
 def check_val_data(val_data: ValData | None) -> tuple[np.ndarray, np.ndarray] | None:

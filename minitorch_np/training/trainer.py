@@ -131,9 +131,14 @@ class Trainer:
                 otherwise), ``"bar"``/True, ``"line"`` or False (silent).
             resume_from: a checkpoint written by ``save_checkpoint`` or
                 `ModelCheckpoint`; model, optimizer, scheduler, loader and
-                layer RNGs, epoch and history are restored from it first.
+                layer RNGs, epoch and history are restored from it first. Its
+                History must have the columns this call logs: the same
+                ``val_data`` (given or not) and accuracy as the saved run.
 
         Raises:
+            ValueError: ``resume_from``'s History has other columns than this
+                call logs (e.g. ``val_loss`` saved, no ``val_data`` now);
+                raised before anything is restored or trained.
             FloatingPointError: the training loss, or a parameter's gradient,
                 became NaN or infinite; no update is applied with it (see the
                 message for where and why).
@@ -147,6 +152,7 @@ class Trainer:
         names = checks.log_names(self.accuracy, val is not None)
         for callback in epoch_end:
             callback.check(names)
+        checks.check_resume(resume_from, names)
         self.train_loader, self.callbacks = train_loader, callbacks
         self.stop_training, self._last_finite_loss = False, None
         for callback in epoch_end:
@@ -158,9 +164,10 @@ class Trainer:
             while self.epoch < epochs and not self.stop_training:
                 self._unfinished = (self.epoch + 1, 0)
                 logs = self._fit_epoch(self.epoch + 1, train_loader, val, reporter)
+                # the row first: if History refuses it, the epoch stays unfinished
+                self.history.append(logs)
                 self.epoch += 1
                 self._unfinished = None
-                self.history.append(logs)
                 reporter.epoch_end(self.epoch, logs)
                 for callback in epoch_end:
                     callback.on_epoch_end(self.epoch, dict(logs))
