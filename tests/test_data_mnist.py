@@ -145,6 +145,47 @@ def test_bad_options_fail_before_any_file_access(tmp_path: Path) -> None:
         load_fashion_mnist("train", tmp_path, dtype=np.int32, download=False)
 
 
+@pytest.mark.parametrize(
+    "options, error, message",
+    [
+        (
+            {"flatten": "no"},
+            TypeError,
+            r"MNIST: expected flatten to be True or False, got 'no'",
+        ),
+        (
+            {"download": "no"},
+            TypeError,
+            r"MNIST: expected download to be True or False",
+        ),
+        ({"progress": 1}, TypeError, r"MNIST: expected progress to be True or False"),
+        (
+            {"timeout": -1},
+            ValueError,
+            r"MNIST: expected timeout in \(0.0, inf\], got -1",
+        ),
+        ({"timeout": float("nan")}, ValueError, r"MNIST: expected timeout in"),
+        ({"timeout": "30"}, TypeError, r"MNIST: expected timeout to be a number"),
+        (
+            {"mirrors": [1]},
+            TypeError,
+            r"MNIST: expected mirrors to be a base URL, a list",
+        ),
+        (
+            {"mirrors": 5},
+            TypeError,
+            r"MNIST: expected mirrors to be a base URL, a list",
+        ),
+    ],
+)
+def test_bad_loading_options_name_themselves_before_any_file_access(
+    tmp_path: Path, options, error, message
+) -> None:
+    # tmp_path is empty: any file access or download would fail differently
+    with pytest.raises(error, match=message):
+        load_mnist("train", tmp_path, **options)
+
+
 def test_specs_hold_the_published_names_and_hashes() -> None:
     assert MNIST.name == "mnist" and FASHION_MNIST.name == "fashion-mnist"
     names = [f.filename for f in MNIST.files]

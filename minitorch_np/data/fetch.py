@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from minitorch_np._typing import PathLike
-from minitorch_np._validation import check_int
+from minitorch_np._validation import check_bool, check_int, check_number
 from minitorch_np.data.checksum import verify_sha256
 from minitorch_np.data.download import (
     DEFAULT_MAX_DOWNLOAD_BYTES,
@@ -113,6 +113,29 @@ def check_plain_name(owner: str, argument: str, kind: str, name: object) -> str:
     return name
 
 
+def _check_fetch_options(
+    spec: DatasetSpec,
+    download: object,
+    mirrors: object,
+    progress: object,
+    timeout: object,
+) -> None:
+    """The loading options' types and ranges, checked before any file is
+    looked for (errors start with the dataset's title)."""
+    check_bool(spec.title, "download", download)
+    check_bool(spec.title, "progress", progress)
+    check_number(spec.title, "timeout", timeout, low=0.0, low_inclusive=False)
+    if mirrors is None or isinstance(mirrors, str):
+        return
+    if not isinstance(mirrors, Sequence) or not all(
+        isinstance(m, str) for m in mirrors
+    ):
+        raise TypeError(
+            f"{spec.title}: expected mirrors to be a base URL, a list of base URLs "
+            f"(strings) or None, got {mirrors!r}"
+        )
+
+
 def fetch_payload(
     spec: DatasetSpec,
     file: FileSpec,
@@ -131,6 +154,7 @@ def fetch_payload(
     (if ``download``). Raises ``FileNotFoundError`` (``download=False``) or
     :class:`DownloadError` when no verified copy can be had.
     """
+    _check_fetch_options(spec, download, mirrors, progress, timeout)
     target = download_dir(spec.name, root)
     locations = search_locations(spec.name, root)
     stale: ValueError | None = None

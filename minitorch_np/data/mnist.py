@@ -8,6 +8,7 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from minitorch_np._typing import PathLike
+from minitorch_np._validation import check_bool
 from minitorch_np.data.download import DEFAULT_TIMEOUT
 from minitorch_np.data.fetch import DatasetSpec, FileSpec, fetch_payload
 from minitorch_np.data.idx import decode_idx, idx_magic
@@ -139,6 +140,7 @@ def load_idx_dataset(
     else the spec's public mirrors).
     """
     out_dtype = _check_options(spec, split, dtype)
+    check_bool(spec.title, "flatten", flatten)
     images_file, labels_file = spec.splits[split]
 
     def fetch(file: FileSpec) -> tuple[bytes, str]:
