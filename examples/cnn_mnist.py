@@ -17,7 +17,7 @@ which is scored once, at the end (docs/benchmarks.md has the runs). Run::
 
     python examples/cnn_mnist.py
     python examples/cnn_mnist.py --dataset fashion-mnist --plot curves.png
-    python examples/cnn_mnist.py --epochs 2 --checkpoint cnn.npz   # resumable
+    python examples/cnn_mnist.py --epochs 2 --checkpoint cnn.npz   # resumable: rerun as is
     mpiexec -n 2 python examples/cnn_mnist.py       # data-parallel, 2 processes
 
 Under an MPI launcher the same run is data-parallel (docs/distributed.md):
@@ -51,7 +51,9 @@ from minitorch_np.cli import (  # noqa: E402
     add_debug_flag,
     checkpointing,
     data_parallel,
+    fraction,
     non_negative_int,
+    positive_float,
     positive_int,
     run_main,
 )
@@ -116,10 +118,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--batch-size", type=positive_int, default=128)
     parser.add_argument(
-        "--lr", type=float, default=1e-3, help="Adam's initial learning rate (cosine decay to 0)"
+        "--lr", type=positive_float, default=1e-3, help="Adam's initial learning rate (cosine decay to 0)"
     )  # fmt: skip
     parser.add_argument(
-        "--dropout", type=float,
+        "--dropout", type=fraction,
         help="drop probability before each Linear; default: per dataset",
     )  # fmt: skip
     parser.add_argument(
@@ -131,7 +133,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--batchnorm", action="store_true", help="BatchNorm2d after each convolution"
     )
     parser.add_argument(
-        "--seed", type=int, default=0,
+        "--seed", type=non_negative_int, default=0,
         help="seed of the initialisation, dropout and shuffling",
     )  # fmt: skip
     parser.add_argument(
@@ -158,13 +160,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> float:
     args = parse_args(argv)
     start = time.perf_counter()  # the reported time covers loading, training, testing
-    load = LOADERS[args.dataset]
-    x, y = load("train", root=args.data, flatten=False)
-    x_test, y_test = load("test", root=args.data, flatten=False)
-    x_train, y_train = x[:-VALIDATION_SIZE], y[:-VALIDATION_SIZE]
-    x_train, y_train = x_train[: args.limit_train], y_train[: args.limit_train]
-    x_val, y_val = x[-VALIDATION_SIZE:], y[-VALIDATION_SIZE:]
-
     rng = np.random.default_rng(args.seed)
     model = build_model(args.dropout, args.batchnorm, rng)
     optimizer, shard, rank = data_parallel(
@@ -174,6 +169,16 @@ def main(argv: list[str] | None = None) -> float:
     say(model.summary((1, 28, 28)))
     scheduler = CosineAnnealingLR(optimizer, T_max=args.epochs)
     trainer = Trainer(model, SoftmaxCrossEntropy(), optimizer, scheduler=scheduler)
+    # before the data: a checkpoint of another schedule is refused up front
+    callbacks, resume_from = checkpointing(args.checkpoint, say=say, epochs=args.epochs)
+
+    load = LOADERS[args.dataset]
+    x, y = load("train", root=args.data, flatten=False)
+    x_test, y_test = load("test", root=args.data, flatten=False)
+    x_train, y_train = x[:-VALIDATION_SIZE], y[:-VALIDATION_SIZE]
+    x_train, y_train = x_train[: args.limit_train], y_train[: args.limit_train]
+    x_val, y_val = x[-VALIDATION_SIZE:], y[-VALIDATION_SIZE:]
+
     transform = RandomShift(args.shift) if args.shift else None
     loader = DataLoader(
         x_train,
@@ -190,8 +195,6 @@ def main(argv: list[str] | None = None) -> float:
         + (f", random shifts of up to {args.shift} pixels" if args.shift else "")
         + (", batchnorm" if args.batchnorm else "")
     )
-
-    callbacks, resume_from = checkpointing(args.checkpoint, say=say)
     history = trainer.fit(
         loader,
         args.epochs,

@@ -34,7 +34,13 @@ for variable in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 
-from minitorch_np.cli import add_debug_flag, run_main  # noqa: E402
+from minitorch_np.cli import (  # noqa: E402
+    add_debug_flag,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    run_main,
+)
 from minitorch_np.data import DataLoader, load_mnist  # noqa: E402
 from minitorch_np.gradcheck import gradcheck  # noqa: E402
 from minitorch_np.layers import Layer, Linear, Sequential  # noqa: E402
@@ -212,18 +218,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="train on 2-D spirals even if MNIST is available",
     )
     parser.add_argument(
-        "--epochs", type=int, default=None, help="default: 2 on MNIST, 30 on spirals"
+        "--epochs",
+        type=positive_int,
+        default=None,
+        help="default: 2 on MNIST, 30 on spirals",
     )
     parser.add_argument(
         "--lr",
-        type=float,
+        type=positive_float,
         default=None,
         help="Adam learning rate; default: 1e-3 on MNIST, 1e-2 on spirals",
     )
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--batch-size", type=positive_int, default=64)
     parser.add_argument(
         "--seed",
-        type=int,
+        type=non_negative_int,
         default=0,
         help="seed of the initialisation, data and shuffling",
     )
@@ -234,7 +243,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--limit-train",
-        type=int,
+        type=positive_int,
         default=None,
         metavar="N",
         help="train on the first N samples only",

@@ -45,6 +45,10 @@ import numpy as np  # noqa: E402
 from minitorch_np.cli import (  # noqa: E402
     add_debug_flag,
     data_parallel,
+    fraction,
+    non_negative_float,
+    non_negative_int,
+    positive_float,
     positive_int,
     run_main,
 )
@@ -169,24 +173,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--lr",
-        type=float,
+        type=positive_float,
         help="initial learning rate (cosine decay to 0); default: 0.05 for sgd, 1e-3 otherwise",
     )
     parser.add_argument("--batch-size", type=positive_int, default=128)
     parser.add_argument(
-        "--momentum", type=float, default=0.9, help="SGD (Nesterov) momentum"
+        "--momentum", type=fraction, default=0.9, help="SGD (Nesterov) momentum"
     )
     parser.add_argument(
-        "--weight-decay", type=float, help="default: per dataset (DEFAULTS)"
+        "--weight-decay",
+        type=non_negative_float,
+        help="default: per dataset (DEFAULTS)",
     )
     parser.add_argument(
         "--dropout",
-        type=float,
+        type=fraction,
         help="drop probability after each ReLU; default: per dataset",
     )
     parser.add_argument(
         "--seed",
-        type=int,
+        type=non_negative_int,
         default=0,
         help="seed of the initialisation, dropout and shuffling",
     )

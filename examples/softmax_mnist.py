@@ -43,6 +43,11 @@ from minitorch_np.cli import (  # noqa: E402
     add_debug_flag,
     checkpointing,
     data_parallel,
+    fraction,
+    non_negative_float,
+    non_negative_int,
+    positive_float,
+    positive_int,
     run_main,
 )
 from minitorch_np.data import DataLoader, load_mnist  # noqa: E402
@@ -60,18 +65,18 @@ VALIDATION_SIZE = (
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--epochs", type=positive_int, default=20)
     parser.add_argument(
         "--lr",
-        type=float,
+        type=positive_float,
         default=0.2,
         help="initial learning rate (cosine decay to 0)",
     )
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--momentum", type=float, default=0.9)
-    parser.add_argument("--weight-decay", type=float, default=0.0)
+    parser.add_argument("--batch-size", type=positive_int, default=128)
+    parser.add_argument("--momentum", type=fraction, default=0.9)
+    parser.add_argument("--weight-decay", type=non_negative_float, default=0.0)
     parser.add_argument(
-        "--seed", type=int, default=0, help="seed of the shuffling order"
+        "--seed", type=non_negative_int, default=0, help="seed of the shuffling order"
     )
     parser.add_argument(
         "--data", default=None,
@@ -90,11 +95,6 @@ def main(argv: list[str] | None = None) -> float:
     start = (
         time.perf_counter()
     )  # the reported time covers data loading, training and testing
-    x, y = load_mnist("train", root=args.data)
-    x_test, y_test = load_mnist("test", root=args.data)
-    x_train, y_train = x[:-VALIDATION_SIZE], y[:-VALIDATION_SIZE]
-    x_val, y_val = x[-VALIDATION_SIZE:], y[-VALIDATION_SIZE:]
-
     model = Sequential(Linear(784, 10, init="zeros"))
     optimizer = SGD(
         model.parameters(),
@@ -105,12 +105,19 @@ def main(argv: list[str] | None = None) -> float:
     optimizer, shard, rank = data_parallel(model, optimizer, args.seed)
     scheduler = CosineAnnealingLR(optimizer, T_max=args.epochs)
     trainer = Trainer(model, SoftmaxCrossEntropy(), optimizer, scheduler=scheduler)
-    loader = DataLoader(
-        x_train, y_train, batch_size=args.batch_size, rng=args.seed, shard=shard
+    # before the data: a checkpoint of another schedule is refused up front
+    callbacks, resume_from = checkpointing(
+        args.checkpoint,
+        say=print if rank == 0 else lambda text: None,
+        epochs=args.epochs,
     )
 
-    callbacks, resume_from = checkpointing(
-        args.checkpoint, say=print if rank == 0 else lambda text: None
+    x, y = load_mnist("train", root=args.data)
+    x_test, y_test = load_mnist("test", root=args.data)
+    x_train, y_train = x[:-VALIDATION_SIZE], y[:-VALIDATION_SIZE]
+    x_val, y_val = x[-VALIDATION_SIZE:], y[-VALIDATION_SIZE:]
+    loader = DataLoader(
+        x_train, y_train, batch_size=args.batch_size, rng=args.seed, shard=shard
     )
     history = trainer.fit(
         loader,

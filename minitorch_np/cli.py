@@ -17,6 +17,7 @@ returns 130::
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import traceback
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from minitorch_np.training import Callback, ModelCheckpoint
+from minitorch_np.training.checkpoint import read_checkpoint
 from minitorch_np.training.collective import launched_world_size
 
 if TYPE_CHECKING:
@@ -38,8 +40,11 @@ __all__ = [
     "add_debug_flag",
     "checkpointing",
     "data_parallel",
+    "fraction",
     "is_library_error",
+    "non_negative_float",
     "non_negative_int",
+    "positive_float",
     "positive_int",
     "run_main",
 ]
@@ -76,22 +81,51 @@ def add_checkpoint_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--checkpoint",
         metavar="PATH",
-        help="save a checkpoint after every epoch; resume from it if the file exists",
+        help="save a checkpoint after every epoch; resume from it if the file exists "
+        "(with the --epochs of the run that wrote it)",
     )
 
 
 def checkpointing(
-    path: str | None, say: Callable[[str], object] = print
+    path: str | None,
+    say: Callable[[str], object] = print,
+    *,
+    epochs: int | None = None,
 ) -> tuple[list[Callback], str | None]:
     """What ``--checkpoint PATH`` asks of `Trainer.fit`: the callbacks (a
     `ModelCheckpoint` writing PATH after every epoch) and the file to resume
-    from (PATH when it exists already, announced with ``say``)."""
+    from (PATH when it exists already, announced with ``say``).
+
+    ``epochs``: the run's ``--epochs``, which is also its cosine schedule's
+    ``T_max``. Resuming restores the saved schedule (as PyTorch does), so a
+    checkpoint whose schedule was made for another number of epochs is refused
+    here, before anything is trained: a ValueError naming ``--epochs`` and the
+    checkpoint's value. A file that cannot be read is left to `Trainer.fit`,
+    which says what is wrong with it."""
     if not path:
         return [], None
     resume_from = path if os.path.exists(path) else None
     if resume_from:
+        if epochs is not None:
+            _check_schedule_length(resume_from, epochs)
         say(f"resuming from {path}")
     return [ModelCheckpoint(path)], resume_from
+
+
+def _check_schedule_length(path: str, epochs: int) -> None:
+    """Refuse to resume ``path`` with ``--epochs epochs`` if its saved
+    scheduler has another ``T_max``."""
+    try:
+        saved = read_checkpoint(path).metadata["scheduler"]["T_max"]
+    except (ValueError, KeyError, TypeError):  # Trainer.fit reports it in detail
+        return
+    if isinstance(saved, int) and saved != epochs:
+        raise ValueError(
+            f"--epochs {epochs} does not fit the checkpoint {path}: it was saved "
+            f"by a run of {saved} epochs (its cosine schedule ends there); resume "
+            f"with --epochs {saved}, or start a new run without --checkpoint or "
+            f"with another path"
+        )
 
 
 def data_parallel(
@@ -145,11 +179,17 @@ def is_library_error(error: BaseException) -> bool:
     if not isinstance(error, _USER_ERRORS):
         return False
     frames = traceback.extract_tb(error.__traceback__)
-    return any(
-        _PACKAGE in Path(frame.filename).resolve().parents
-        and Path(frame.filename).resolve() != Path(__file__).resolve()
-        for frame in frames
-    )
+    return any(_in_library(frame) for frame in frames)
+
+
+def _in_library(frame: traceback.FrameSummary) -> bool:
+    """Whether ``frame`` runs minitorch_np's code; `run_main`'s own frame,
+    which every error of a script passes through, does not count (the other
+    helpers here do: their errors are the library's)."""
+    path = Path(frame.filename).resolve()
+    if path == Path(__file__).resolve() and frame.name == run_main.__name__:
+        return False
+    return _PACKAGE in path.parents
 
 
 def _debugging(args: list[str]) -> bool:
@@ -175,4 +215,31 @@ def non_negative_int(text: str) -> int:
     value = int(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected an int >= 0, got {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """argparse ``type=``: a finite float > 0, e.g. a learning rate
+    ("argument --lr: expected a positive float, got 0")."""
+    value = float(text)
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a positive float, got {text}")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    """argparse ``type=``: a finite float >= 0, e.g. a weight decay
+    ("expected a float >= 0, got -1")."""
+    value = float(text)
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"expected a float >= 0, got {text}")
+    return value
+
+
+def fraction(text: str) -> float:
+    """argparse ``type=``: a float in [0, 1), e.g. a drop probability or a
+    momentum ("argument --dropout: expected a float in [0, 1), got 1")."""
+    value = float(text)
+    if not 0 <= value < 1:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"expected a float in [0, 1), got {text}")
     return value

@@ -94,5 +94,6 @@ def test_a_short_run_prints_the_summary_line_and_resumes_from_its_checkpoint(tmp
     )
     assert match, stdout
     assert float(match.group(1)) > 25.0  # 4 steps; chance is 10%
-    stdout = run(*args, "--epochs", "2")
+    stdout = run(*args, "--epochs", "1")  # the same --epochs: nothing left to train
     assert f"resuming from {checkpoint}" in stdout
+    assert match.group(1) in stdout.splitlines()[-1]  # the same model, tested again

@@ -38,16 +38,27 @@ def test_softmax_mnist_prints_the_summary_checkpoints_and_resumes(tmp_path):
     loaded = load_checkpoint(checkpoint, Sequential(Linear(784, 10)))
     assert loaded.epoch == 1 and len(loaded.history.val_acc) == 1
 
-    # a second run with the same checkpoint resumes at epoch 2 of 2 (and plots, if it can)
-    args = ["--epochs", "2", "--checkpoint", str(checkpoint)]
+    # another --epochs is refused: the saved cosine schedule ends after 1 epoch
+    args = ["--checkpoint", str(checkpoint)]
+    result = run_example("softmax_mnist.py", *args, "--epochs", "2", check=False)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "--epochs 2 does not fit the checkpoint" in result.stderr
+    assert "resume with --epochs 1" in result.stderr
+
+    # the same --epochs resumes: nothing is left to train (and it plots, if it can;
+    # an interrupted run resuming is tested in test_cli.py)
     png = tmp_path / "curves.png"
     plotting = importlib.util.find_spec("matplotlib") is not None
     result = run_example(
-        "softmax_mnist.py", *args, *(["--plot", str(png)] if plotting else [])
+        "softmax_mnist.py",
+        *args,
+        "--epochs",
+        "1",
+        *(["--plot", str(png)] if plotting else []),
     )
     assert "resuming from" in result.stdout
-    assert "epoch 1/2" not in result.stderr and "epoch 2/2 - loss" in result.stderr
-    assert load_checkpoint(checkpoint, Sequential(Linear(784, 10))).epoch == 2
+    assert "epoch 1/1" not in result.stderr
+    assert load_checkpoint(checkpoint, Sequential(Linear(784, 10))).epoch == 1
     if plotting:
         assert png.read_bytes()[:4] == b"\x89PNG"
 
