@@ -49,7 +49,7 @@ class BatchNorm2d(BatchNorm1d):
         if self.training and n * h * w < 2:
             raise ValueError(
                 f"{owner}: expected more than 1 value per channel in training mode "
-                f"(the batch variance of one value is 0), got input of shape "
+                f"(a batch variance needs 2 or more), got input of shape "
                 f"{x.shape}; use more samples or pixels, or call .eval()"
             )
 
