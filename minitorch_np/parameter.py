@@ -63,6 +63,20 @@ class Parameter:
 
     @grad.setter
     def grad(self, value: np.ndarray) -> None:
+        """Replace the gradient array by ``value``, an ndarray of ``data``'s
+        shape and dtype (else ValueError / TypeError: a wrong shape would
+        broadcast silently in the update)."""
+        if not isinstance(value, np.ndarray) or value.dtype != self.data.dtype:
+            got = value.dtype if isinstance(value, np.ndarray) else type(value).__name__
+            raise TypeError(
+                f"Parameter.grad: expected an ndarray of dtype {self.data.dtype} (the "
+                f"parameter's), got {got}"
+            )
+        if value.shape != self.data.shape:
+            raise ValueError(
+                f"Parameter.grad: expected shape {self.data.shape} (the parameter's), "
+                f"got {value.shape}"
+            )
         self._grad = value
         self._zero = False
 

@@ -126,3 +126,24 @@ def test_deepcopy_keeps_a_pending_zero():
     param.zero_grad()
     twin = copy.deepcopy(param)
     assert not twin.grad.any()
+
+
+def test_an_assigned_gradient_must_have_the_shape_and_dtype_of_data():
+    p = Parameter(np.zeros((2, 2), dtype=np.float32))
+    new = np.ones((2, 2), dtype=np.float32)
+    p.grad = new
+    assert p.grad is new
+    # a (2,) or scalar gradient would broadcast over the (2, 2) weights in an update
+    with pytest.raises(
+        ValueError, match=r"Parameter.grad: expected shape \(2, 2\) .* got \(2,\)"
+    ):
+        p.grad = np.ones(2, dtype=np.float32)
+    with pytest.raises(
+        TypeError, match=r"expected an ndarray of dtype float32 .* got float"
+    ):
+        p.grad = 1.0
+    with pytest.raises(
+        TypeError, match=r"expected an ndarray of dtype float32 .* got float64"
+    ):
+        p.grad = np.ones((2, 2))
+    assert p.grad is new  # unchanged after the refusals
