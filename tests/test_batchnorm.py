@@ -307,3 +307,28 @@ def test_backward_errors():
     layer.forward(batch(n=4))
     with pytest.raises(ValueError, match=r"\(4, 3\)"):
         layer.backward(np.ones((3, 3), dtype=np.float32))
+
+
+def test_without_running_statistics_eval_still_needs_two_samples():
+    # no running statistics: eval normalises with the batch's, as training does,
+    # and one sample would come out as zeros
+    layer = BatchNorm1d(3, track_running_stats=False).eval()
+    with pytest.raises(
+        ValueError,
+        match=r"expected more than 1 sample per feature without running statistics "
+        r"\(track_running_stats=False\) .* got input of shape \(1, 3\); use a batch "
+        r"of N >= 2$",
+    ):
+        layer(np.array([[1.0, 2.0, 3.0]], dtype=np.float32))
+    out = layer(np.array([[1.0, 2.0, 3.0], [3.0, 4.0, 5.0]], dtype=np.float32))
+    np.testing.assert_allclose(np.abs(out), 1.0, rtol=1e-4)
+    with pytest.raises(ValueError, match=r"in training mode .* or call \.eval\(\)$"):
+        BatchNorm1d(3)(np.ones((1, 3), dtype=np.float32))
+
+
+@pytest.mark.parametrize("name", ["affine", "track_running_stats"])
+def test_flags_must_be_booleans(name):
+    with pytest.raises(
+        TypeError, match=rf"BatchNorm1d: expected {name} to be True or False, got 'no'"
+    ):
+        BatchNorm1d(3, **{name: "no"})

@@ -250,3 +250,16 @@ def test_plateau_scheduler_without_validation_data_needs_a_monitor():
     trainer = Trainer(model, SoftmaxCrossEntropy(), optimizer, scheduler=wrapped)
     trainer.fit(loader(), 2, progress=False)
     assert trainer.scheduler.best == pytest.approx(min(trainer.history.loss))
+
+
+def test_callback_flags_must_be_booleans():
+    with pytest.raises(
+        TypeError,
+        match=r"EarlyStopping: expected restore_best_weights to be True or False, got 'no'",
+    ):
+        EarlyStopping(restore_best_weights="no")
+    with pytest.raises(
+        TypeError,
+        match=r"ModelCheckpoint: expected save_best_only to be True or False, got 'no'",
+    ):
+        ModelCheckpoint("run.npz", save_best_only="no")

@@ -102,6 +102,16 @@ def test_train_and_eval_propagate_to_nested_children_and_return_self():
     assert all(not layer.training for layer in everything)
 
 
+@pytest.mark.parametrize("mode", ["False", 0, None])
+def test_train_takes_a_boolean_only(mode):
+    net = small_net()
+    with pytest.raises(
+        TypeError, match=r"Sequential.train: expected mode to be True or False"
+    ):
+        net.train(mode)
+    assert net.training  # unchanged
+
+
 def test_state_dict_holds_copies_of_parameters_and_buffers():
     layer = Affine()
     state = layer.state_dict()

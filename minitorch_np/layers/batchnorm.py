@@ -7,6 +7,7 @@ from numpy.typing import DTypeLike
 
 from minitorch_np._validation import (
     check_backward_ready,
+    check_bool,
     check_float_array,
     check_grad_shape,
     check_int,
@@ -82,8 +83,10 @@ class BatchNorm1d(Layer):
             if momentum is None
             else check_number("BatchNorm1d", "momentum", momentum, low=0.0, high=1.0)
         )
-        self.affine = bool(affine)
-        self.track_running_stats = bool(track_running_stats)
+        self.affine = check_bool("BatchNorm1d", "affine", affine)
+        self.track_running_stats = check_bool(
+            "BatchNorm1d", "track_running_stats", track_running_stats
+        )
         float_dtype = np.dtype(dtype)
         if not np.issubdtype(float_dtype, np.floating):
             raise TypeError(f"BatchNorm1d: expected a float dtype, got {float_dtype}")
@@ -115,12 +118,13 @@ class BatchNorm1d(Layer):
     # ------------------------------------------------------------------ forward
     def forward(self, x: np.ndarray) -> np.ndarray:
         self._check_input(x)
-        if self.training or self.running_mean is None or self.running_var is None:
+        if self._uses_batch_statistics():
             mean, var = self._batch_statistics(x)
             if self.training:
                 self._update_running_statistics(mean, var, len(x))
             self._used_batch_stats = True
         else:
+            assert self.running_mean is not None and self.running_var is not None
             mean, var = self.running_mean, self.running_var
             self._used_batch_stats = False
         inv_std = 1 / np.sqrt(var + x.dtype.type(self.eps))
@@ -198,12 +202,25 @@ class BatchNorm1d(Layer):
                 f"{owner}: expected input of dtype {dtype} (the layer's), got "
                 f"{x.dtype}; cast it with x.astype(np.{dtype}) or call .to(np.{x.dtype})"
             )
-        if self.training and x.shape[0] < 2:
+        if self._uses_batch_statistics() and x.shape[0] < 2:
             raise ValueError(
-                f"{owner}: expected more than 1 sample per feature in training mode "
-                f"(the batch variance of one sample is 0), got input of shape {x.shape}; "
-                "use a batch of N >= 2 or call .eval()"
+                f"{owner}: expected more than 1 sample per feature {self._batch_mode()} "
+                f"(a batch variance needs 2 or more), got input of shape {x.shape}; "
+                f"use a batch of N >= 2{self._eval_hint()}"
             )
+
+    def _uses_batch_statistics(self) -> bool:
+        """Whether forward normalises with the batch's statistics: in training
+        mode, and always without running statistics."""
+        return self.training or self.running_mean is None or self.running_var is None
+
+    def _batch_mode(self) -> str:
+        if self.training:
+            return "in training mode"
+        return "without running statistics (track_running_stats=False)"
+
+    def _eval_hint(self) -> str:
+        return " or call .eval()" if self.track_running_stats and self.training else ""
 
     def extra_repr(self) -> str:
         return (

@@ -46,11 +46,11 @@ class BatchNorm2d(BatchNorm1d):
         owner = repr(self)
         check_image_batch(owner, x, self.num_features, self._layer_dtype())
         n, _, h, w = x.shape
-        if self.training and n * h * w < 2:
+        if self._uses_batch_statistics() and n * h * w < 2:
             raise ValueError(
-                f"{owner}: expected more than 1 value per channel in training mode "
+                f"{owner}: expected more than 1 value per channel {self._batch_mode()} "
                 f"(a batch variance needs 2 or more), got input of shape "
-                f"{x.shape}; use more samples or pixels, or call .eval()"
+                f"{x.shape}; use more samples or pixels{self._eval_hint()}"
             )
 
 

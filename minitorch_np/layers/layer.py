@@ -29,6 +29,7 @@ from collections.abc import Iterator, Mapping
 import numpy as np
 from numpy.typing import DTypeLike
 
+from minitorch_np._validation import check_bool
 from minitorch_np.parameter import Parameter
 from minitorch_np.summary import summary
 
@@ -211,7 +212,8 @@ class Layer:
     def train(self, mode: bool = True) -> Layer:
         """Set training mode (``mode=True``) or evaluation mode on this layer and
         every descendant; returns ``self``."""
-        object.__setattr__(self, "training", bool(mode))
+        mode = check_bool(f"{type(self).__name__}.train", "mode", mode)
+        object.__setattr__(self, "training", mode)
         for child in self._children.values():
             child.train(mode)
         return self

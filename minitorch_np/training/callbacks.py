@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from minitorch_np._validation import check_int, check_number
+from minitorch_np._validation import check_bool, check_int, check_number
 from minitorch_np.training.protocols import Scheduler
 
 if TYPE_CHECKING:
@@ -142,7 +142,9 @@ class EarlyStopping(Callback):
     ) -> None:
         self.patience: int = check_int("EarlyStopping", "patience", patience, low=0)
         self._monitor: _Monitor = _Monitor("EarlyStopping", monitor, mode, min_delta)
-        self.restore_best_weights: bool = bool(restore_best_weights)
+        self.restore_best_weights: bool = check_bool(
+            "EarlyStopping", "restore_best_weights", restore_best_weights
+        )
         self._reset()
 
     def _reset(self) -> None:
@@ -247,7 +249,9 @@ class ModelCheckpoint(Callback):
     ) -> None:
         self.path: str = str(path)
         self._monitor: _Monitor = _Monitor("ModelCheckpoint", monitor, mode)
-        self.save_best_only: bool = bool(save_best_only)
+        self.save_best_only: bool = check_bool(
+            "ModelCheckpoint", "save_best_only", save_best_only
+        )
         self.last_path: Path | None = None
 
     @property
