@@ -172,6 +172,23 @@ def test_plateau_nan_is_never_an_improvement():
     assert scheduler.best is None
 
 
+@pytest.mark.parametrize("threshold_mode", ["rel", "abs"])
+@pytest.mark.parametrize(
+    "mode, worst, values",
+    [("min", float("inf"), [1.0, 0.5, 0.25]), ("max", float("-inf"), [1.0, 2.0, 3.0])],
+)
+def test_plateau_after_an_infinite_metric_finite_values_improve(
+    mode, worst, values, threshold_mode
+):
+    # with threshold_mode="rel" the bound was inf - inf * threshold = NaN, so
+    # nothing ever improved on an infinite first value again
+    scheduler = ReduceLROnPlateau(
+        sgd(1.0), mode=mode, patience=0, threshold_mode=threshold_mode
+    )
+    assert plateau_lrs(scheduler, [worst, *values]) == [1.0] * 4
+    assert scheduler.best == values[-1]
+
+
 def test_plateau_accepts_numpy_scalars_and_rejects_non_numbers():
     scheduler = ReduceLROnPlateau(sgd(1.0))
     scheduler.step(np.float32(0.5))

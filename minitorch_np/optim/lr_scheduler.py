@@ -280,7 +280,9 @@ class ReduceLROnPlateau(LRScheduler):
         """Whether ``value`` improves on ``best`` by more than the threshold."""
         if self.best is None:
             return not math.isnan(value)
-        if self.threshold_mode == "rel":
+        if math.isinf(self.best):  # any finite value beats an infinite worst
+            margin = 0.0  # (|inf| * threshold would make the bound inf - inf = NaN)
+        elif self.threshold_mode == "rel":
             margin = abs(self.best) * self.threshold
         else:
             margin = self.threshold
