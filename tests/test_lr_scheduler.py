@@ -261,6 +261,98 @@ def test_load_state_dict_rejects_foreign_or_incomplete_state():
         scheduler.load_state_dict(state)
 
 
+@pytest.mark.parametrize(
+    "build, changes, error, message",
+    [
+        (
+            lambda o: StepLR(o, step_size=2),
+            {"step_size": 0},
+            ValueError,
+            r"StepLR.load_state_dict: StepLR: expected step_size to be a positive int, got 0",
+        ),
+        (
+            lambda o: StepLR(o, step_size=2),
+            {"gamma": -5},
+            ValueError,
+            r"StepLR.load_state_dict: StepLR: expected gamma in \(0.0, inf\], got -5",
+        ),
+        (
+            lambda o: CosineAnnealingLR(o, T_max=3),
+            {"T_max": "3"},
+            ValueError,
+            r"CosineAnnealingLR: expected T_max to be a positive int",
+        ),
+        (
+            lambda o: ReduceLROnPlateau(o),
+            {"factor": 5},
+            ValueError,
+            r"ReduceLROnPlateau.load_state_dict: ReduceLROnPlateau: expected factor in \(0.0, 1.0\)",
+        ),
+        (
+            lambda o: ReduceLROnPlateau(o),
+            {"mode": "sideways"},
+            ValueError,
+            r"ReduceLROnPlateau.load_state_dict: ReduceLROnPlateau: expected mode",
+        ),
+        (
+            lambda o: ReduceLROnPlateau(o),
+            {"patience": -3},
+            ValueError,
+            r"expected patience",
+        ),
+        (
+            lambda o: ReduceLROnPlateau(o),
+            {"best": float("nan")},
+            ValueError,
+            r"ReduceLROnPlateau.load_state_dict: expected best to be a number or None, got nan",
+        ),
+        (
+            lambda o: ReduceLROnPlateau(o),
+            {"best": "0.5"},
+            TypeError,
+            r"expected best to be a number or None, got '0.5'",
+        ),
+        (
+            lambda o: ReduceLROnPlateau(o),
+            {"num_bad_epochs": -1},
+            ValueError,
+            r"ReduceLROnPlateau.load_state_dict: expected num_bad_epochs",
+        ),
+        (
+            lambda o: ExponentialLR(o, gamma=0.5),
+            {"last_epoch": -2},
+            ValueError,
+            r"ExponentialLR.load_state_dict: expected last_epoch",
+        ),
+        (
+            lambda o: ExponentialLR(o, gamma=0.5),
+            {"last_lr": float("inf")},
+            ValueError,
+            r"ExponentialLR.load_state_dict: expected last_lr in \[0.0, inf\], got inf",
+        ),
+    ],
+)
+def test_load_state_dict_refuses_what_the_constructor_would_and_changes_nothing(
+    build, changes, error, message
+):
+    optimizer = sgd(0.1)
+    scheduler = build(optimizer)
+    scheduler.step(1.0) if scheduler.needs_metric else scheduler.step()
+    before, lr = scheduler.state_dict(), optimizer.lr
+    with pytest.raises(error, match=message):
+        scheduler.load_state_dict({**before, **changes})
+    assert scheduler.state_dict() == before and optimizer.lr == lr
+
+
+def test_load_state_dict_takes_an_infinite_or_numpy_best():
+    scheduler = ReduceLROnPlateau(sgd(0.1))
+    state = {**scheduler.state_dict(), "best": np.float32(0.25)}
+    scheduler.load_state_dict(state)
+    assert scheduler.best == 0.25 and type(scheduler.best) is float
+    scheduler.load_state_dict({**state, "best": float("inf")})
+    assert scheduler.best == float("inf")
+
+
 def test_base_class_needs_a_closed_form():
     with pytest.raises(NotImplementedError, match="lr_at"):
         LRScheduler(sgd()).step()

@@ -16,6 +16,7 @@ multiplying the previous lr), so a resumed run gets bit-identical values.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -27,14 +28,17 @@ class LRScheduler:
     """Base class: holds the optimizer, its initial ``base_lr`` and the number
     of ``step()`` calls so far (``last_epoch``).
 
-    Subclasses implement `lr_at` (the closed form) and list their
-    constructor arguments in ``state_names`` so `state_dict` saves them.
+    Subclasses implement `lr_at` (the closed form) and list what
+    `state_dict` saves in ``state_names``: their constructor arguments
+    (``settings``, checked again by `load_state_dict` through the
+    constructor) and any progress of their own.
     ``needs_metric`` tells a training loop whether ``step`` takes the
     monitored value (True only for `ReduceLROnPlateau`).
     """
 
     needs_metric: ClassVar[bool] = False
     state_names: ClassVar[tuple[str, ...]] = ()
+    settings: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, optimizer: Optimizer) -> None:
         if not isinstance(optimizer, Optimizer):
@@ -101,8 +105,10 @@ class LRScheduler:
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Restore the schedule and set ``optimizer.lr`` to the saved last lr.
 
-        Raises ValueError when ``state`` is for another scheduler type or has
-        missing or unexpected keys; nothing is modified in that case.
+        Raises ValueError when ``state`` is for another scheduler type, has
+        missing or unexpected keys, or holds a value the constructor would
+        refuse (TypeError for a value of the wrong type); nothing is modified
+        in that case.
         """
         name = type(self).__name__
         if state.get("type") != name:
@@ -116,9 +122,30 @@ class LRScheduler:
             raise ValueError(
                 f"{name}.load_state_dict: missing keys {missing}, unexpected keys {unexpected}"
             )
-        for key in self._state_keys():
-            setattr(self, key, state[key])
-        self._set_lr(state["last_lr"])
+        values = self._checked_state(state)
+        for key, value in values.items():
+            setattr(self, key, value)
+        self._set_lr(values["last_lr"])
+
+    def _checked_state(self, state: Mapping[str, Any]) -> dict[str, Any]:
+        """The values of ``state`` (all keys present), each checked as the
+        constructor checks it; errors start with ``<Type>.load_state_dict``."""
+        where = f"{type(self).__name__}.load_state_dict"
+        try:
+            # the constructor's own checks, on a scheduler that is then dropped
+            probe = type(self)(self.optimizer, **{k: state[k] for k in self.settings})
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"{where}: {error}") from None
+        values = {key: getattr(probe, key) for key in self.settings}
+        values["base_lr"] = check_number(where, "base_lr", state["base_lr"], low=0.0)
+        values["last_lr"] = check_number(where, "last_lr", state["last_lr"], low=0.0)
+        values["last_epoch"] = check_int(where, "last_epoch", state["last_epoch"])
+        values.update(self._checked_progress(state, where))
+        return values
+
+    def _checked_progress(self, state: Mapping[str, Any], where: str) -> dict[str, Any]:
+        """The saved progress beyond ``last_epoch`` (none here), checked."""
+        return {}
 
     def __repr__(self) -> str:
         args = ", ".join(f"{key}={getattr(self, key)!r}" for key in self.state_names)
@@ -131,7 +158,7 @@ class StepLR(LRScheduler):
     lr(e) = base_lr * gamma ** floor(e / step_size)
     """
 
-    state_names = ("step_size", "gamma")
+    state_names = settings = ("step_size", "gamma")
 
     def __init__(
         self, optimizer: Optimizer, step_size: int, gamma: float = 0.1
@@ -152,7 +179,7 @@ class ExponentialLR(LRScheduler):
     lr(e) = base_lr * gamma ** e
     """
 
-    state_names = ("gamma",)
+    state_names = settings = ("gamma",)
 
     def __init__(self, optimizer: Optimizer, gamma: float) -> None:
         super().__init__(optimizer)
@@ -173,7 +200,7 @@ class CosineAnnealingLR(LRScheduler):
     along the cosine, so set ``T_max`` to the number of epochs you train.
     """
 
-    state_names = ("T_max", "eta_min")
+    state_names = settings = ("T_max", "eta_min")
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:
         super().__init__(optimizer)
@@ -212,7 +239,7 @@ class ReduceLROnPlateau(LRScheduler):
     """
 
     needs_metric = True
-    state_names = (
+    settings = (
         "mode",
         "factor",
         "patience",
@@ -220,10 +247,8 @@ class ReduceLROnPlateau(LRScheduler):
         "threshold_mode",
         "min_lr",
         "cooldown",
-        "best",
-        "num_bad_epochs",
-        "cooldown_counter",
     )
+    state_names = (*settings, "best", "num_bad_epochs", "cooldown_counter")
 
     def __init__(
         self,
@@ -275,6 +300,30 @@ class ReduceLROnPlateau(LRScheduler):
             self._set_lr(max(self.optimizer.lr * self.factor, self.min_lr))
             self.cooldown_counter = self.cooldown
             self.num_bad_epochs = 0
+
+    def _checked_progress(self, state: Mapping[str, Any], where: str) -> dict[str, Any]:
+        """``best`` (None or a number, not NaN), ``num_bad_epochs`` and
+        ``cooldown_counter`` (ints >= 0)."""
+        best = state["best"]
+        if best is not None:
+            if isinstance(best, bool) or not isinstance(best, numbers.Real):
+                raise TypeError(
+                    f"{where}: expected best to be a number or None, got {best!r}"
+                )
+            if math.isnan(best):
+                raise ValueError(
+                    f"{where}: expected best to be a number or None, got nan"
+                )
+            best = float(best)
+        return {
+            "best": best,
+            "num_bad_epochs": check_int(
+                where, "num_bad_epochs", state["num_bad_epochs"]
+            ),
+            "cooldown_counter": check_int(
+                where, "cooldown_counter", state["cooldown_counter"]
+            ),
+        }
 
     def is_better(self, value: float) -> bool:
         """Whether ``value`` improves on ``best`` by more than the threshold."""
