@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
+from minitorch_np._atomic import atomic_write
 from minitorch_np._typing import PathLike
 
 INSTALL_HINT = 'pip install "minitorch_np[plot]"'
@@ -44,7 +46,9 @@ def plot_history(
     """
     columns = _columns(history)
     figure = _new_figure(saving=path is not None)
-    panels = [("loss", "loss")] + ([("acc", "accuracy")] if columns.get("acc") else [])
+    panels = [("loss", "loss")] + (
+        [("acc", "accuracy")] if _filled(columns, "acc") else []
+    )
     for index, (name, label) in enumerate(panels, start=1):
         axes = figure.add_subplot(1, len(panels), index)
         _draw_panel(axes, columns, name, label)
@@ -52,18 +56,38 @@ def plot_history(
         figure.suptitle(title)
     figure.tight_layout()
     if path is not None:
-        figure.savefig(os.fspath(path), dpi=dpi)
+        _save(figure, Path(os.fspath(path)), dpi)
     return figure
+
+
+def _save(figure: Any, path: Path, dpi: int) -> None:
+    """Save atomically: an interrupted save leaves an older file as it was.
+    The format comes from the suffix; without one it is matplotlib's default
+    (``savefig.format``, png), added to the name as matplotlib does."""
+    import matplotlib
+
+    suffix = path.suffix[1:].lower()
+    if not suffix:
+        suffix = str(matplotlib.rcParams["savefig.format"])
+        path = path.with_name(f"{path.name}.{suffix}")
+    with atomic_write(path) as (file, _):
+        figure.savefig(file, dpi=dpi, format=suffix)
 
 
 def _columns(history: Any) -> dict[str, Sequence[float]]:
     columns = history.to_dict() if hasattr(history, "to_dict") else history
-    if not isinstance(columns, Mapping) or not columns.get("loss"):
+    if not isinstance(columns, Mapping) or not _filled(columns, "loss"):
         raise ValueError(
             "plot_history: expected a History or a mapping with a non-empty 'loss' "
             f"column, got {type(history).__name__}"
         )
     return dict(columns)
+
+
+def _filled(columns: Mapping[str, Any], name: str) -> bool:
+    """Whether column ``name`` is there with at least one value (a list or an array)."""
+    values = columns.get(name)
+    return values is not None and len(values) > 0
 
 
 def _new_figure(saving: bool) -> Any:
@@ -86,8 +110,8 @@ def _draw_panel(
     axes: Any, columns: Mapping[str, Sequence[float]], name: str, label: str
 ) -> None:
     for prefix, kind in (("", "train"), ("val_", "validation")):
-        values = columns.get(prefix + name)
-        if values:
+        if _filled(columns, prefix + name):
+            values = columns[prefix + name]
             epochs = range(1, len(values) + 1)
             axes.plot(
                 epochs, values, marker="o" if len(values) <= 30 else None, label=kind

@@ -81,3 +81,34 @@ def test_accepts_a_plain_mapping(tmp_path):
     path = tmp_path / "keras.png"
     plot_history({"loss": [0.5, 0.4], "val_loss": [0.6, 0.5]}, path)
     assert path.stat().st_size > 0
+
+
+def test_accepts_numpy_arrays_and_writes_the_default_format_without_a_suffix(tmp_path):
+    pytest.importorskip("matplotlib", reason="the plot extra is not installed")
+    import numpy as np
+
+    figure = plot_history(
+        {"loss": np.array([1.0, 0.5]), "acc": np.array([0.5, 0.7])}, tmp_path / "curves"
+    )
+    assert len(figure.axes) == 2
+    assert (tmp_path / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_an_interrupted_save_leaves_the_earlier_file(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib", reason="the plot extra is not installed")
+    from matplotlib.figure import Figure
+
+    path = tmp_path / "curves.svg"
+    plot_history(history(), path)
+    good = path.read_bytes()
+    real_savefig = Figure.savefig
+
+    def interrupted(self, file, **options):
+        real_savefig(self, file, **options)  # the bytes are written ...
+        raise KeyboardInterrupt  # ... and then Ctrl-C, before the rename
+
+    monkeypatch.setattr(Figure, "savefig", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        plot_history(history(with_acc=False), path)
+    assert path.read_bytes() == good
+    assert [p.name for p in tmp_path.iterdir()] == ["curves.svg"]  # no temporary left
