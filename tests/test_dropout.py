@@ -165,3 +165,15 @@ def test_backward_errors():
     layer.forward(np.ones((2, 3), dtype=np.float32))
     with pytest.raises(ValueError, match=r"\(2, 3\)"):
         layer.backward(np.ones((3, 2), dtype=np.float32))
+
+
+def test_a_scale_that_overflows_float16_is_refused_not_made_nan():
+    x = np.ones((2, 4), dtype=np.float16)
+    with pytest.raises(
+        ValueError,
+        match=r"Dropout\(p=0.99999\): the scale 1 / \(1 - p\) = 100000 .* overflows float16",
+    ):
+        Dropout(0.99999, rng=0)(x)
+    out = Dropout(0.9999, rng=0)(x)  # 1 / (1 - p) = 10000 fits
+    assert out.dtype == np.float16 and np.isfinite(out).all()
+    assert np.isfinite(Dropout(0.99999, rng=0)(x.astype(np.float32))).all()

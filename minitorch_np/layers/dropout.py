@@ -66,8 +66,15 @@ class Dropout(Layer):
             return np.zeros(shape, dtype=dtype)
         # Generator.random draws float32 or float64 only; float16 compares a float32 draw.
         draw_dtype = dtype if dtype in (np.float32, np.float64) else np.float32
+        with np.errstate(over="ignore"):  # checked: float16 tops out at 65504
+            scale = dtype.type(1 / (1 - self.p))
+        if not np.isfinite(scale):
+            raise ValueError(
+                f"{self!r}: the scale 1 / (1 - p) = {1 / (1 - self.p):.6g} of the kept "
+                f"values overflows {dtype}; use a smaller p or a wider dtype (float32)"
+            )
         keep = self.rng.random(shape, dtype=draw_dtype) >= self.p
-        return keep * dtype.type(1 / (1 - self.p))
+        return keep * scale
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
