@@ -263,3 +263,31 @@ def test_callback_flags_must_be_booleans():
         match=r"ModelCheckpoint: expected save_best_only to be True or False, got 'no'",
     ):
         ModelCheckpoint("run.npz", save_best_only="no")
+
+
+@pytest.mark.parametrize("monitor", [3, None, ""])
+def test_monitor_must_be_a_log_name(monitor):
+    for build in (
+        lambda: EarlyStopping(monitor=monitor),
+        lambda: ModelCheckpoint("run.npz", monitor=monitor),
+    ):
+        with pytest.raises(
+            TypeError, match=r"expected monitor to be the name of an epoch log"
+        ):
+            build()
+
+
+@pytest.mark.parametrize("path", [3, None, ""])
+def test_checkpoint_path_must_be_a_file_name(path):
+    with pytest.raises(
+        TypeError, match=r"ModelCheckpoint: expected path to be a file name"
+    ):
+        ModelCheckpoint(path)
+
+
+@pytest.mark.parametrize(
+    "template", ["{epoch.x}.npz", "{epoch[0]}.npz", "{loss:d}.npz"]
+)
+def test_a_path_template_that_cannot_be_filled_is_a_value_error(template):
+    with pytest.raises(ValueError, match=r"ModelCheckpoint: cannot fill the path"):
+        ModelCheckpoint(template).check({"loss", "val_loss"})

@@ -78,6 +78,11 @@ class _Monitor:
     def __init__(
         self, owner: str, monitor: str, mode: str, min_delta: float = 0.0
     ) -> None:
+        if not isinstance(monitor, str) or not monitor:
+            raise TypeError(
+                f"{owner}: expected monitor to be the name of an epoch log (a "
+                f"non-empty str such as 'val_loss'), got {monitor!r}"
+            )
         if mode not in ("auto", "min", "max"):
             raise ValueError(
                 f"{owner}: expected mode 'auto', 'min' or 'max', got {mode!r}"
@@ -247,7 +252,12 @@ class ModelCheckpoint(Callback):
         save_best_only: bool = False,
         mode: str = "auto",
     ) -> None:
-        self.path: str = str(path)
+        if not isinstance(path, (str, os.PathLike)) or not str(path):
+            raise TypeError(
+                f"ModelCheckpoint: expected path to be a file name (str or Path), "
+                f"got {path!r}"
+            )
+        self.path: str = os.fspath(path)
         self._monitor: _Monitor = _Monitor("ModelCheckpoint", monitor, mode)
         self.save_best_only: bool = check_bool(
             "ModelCheckpoint", "save_best_only", save_best_only
@@ -307,7 +317,7 @@ class ModelCheckpoint(Callback):
     def _format_path(self, epoch: int, logs: Mapping[str, float]) -> str:
         try:
             return self.path.format(epoch=epoch, **logs)
-        except (KeyError, IndexError, ValueError) as error:
+        except (KeyError, IndexError, ValueError, AttributeError, TypeError) as error:
             raise ValueError(
                 f"ModelCheckpoint: cannot fill the path {self.path!r} from epoch and "
                 f"{sorted(logs)}: {error!r}"
