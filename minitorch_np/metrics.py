@@ -21,8 +21,12 @@ def count_correct(outputs: np.ndarray, targets: np.ndarray) -> int:
     Shapes: outputs (N, K) finite scores or logits; targets (N,) integer
     class indices in [0, K), or (N, K) one-hot / probability rows.
     """
-    outputs = _check_outputs(outputs)
-    labels = class_labels(targets, outputs.shape)
+    return _count_correct(outputs, targets, "count_correct")
+
+
+def _count_correct(outputs: np.ndarray, targets: np.ndarray, owner: str) -> int:
+    outputs = _check_outputs(outputs, owner)
+    labels = class_labels(targets, outputs.shape, owner)
     return int(np.count_nonzero(outputs.argmax(axis=1) == labels))
 
 
@@ -31,45 +35,58 @@ def accuracy(outputs: np.ndarray, targets: np.ndarray) -> float:
 
     Shapes as in `count_correct`; N must be at least 1.
     """
-    correct = count_correct(outputs, targets)
+    correct = _count_correct(outputs, targets, "accuracy")
     if outputs.shape[0] == 0:
         raise ValueError("accuracy: got an empty batch (N = 0)")
     return correct / outputs.shape[0]
 
 
-def _check_outputs(outputs: object) -> np.ndarray:
+def _check_outputs(outputs: object, owner: str) -> np.ndarray:
     if (
         not isinstance(outputs, np.ndarray)
         or outputs.ndim != 2
         or outputs.dtype.kind not in "fiu"
     ):
         raise ValueError(
-            "count_correct: expected outputs of shape (N, K) (one row of class scores "
+            f"{owner}: expected outputs of shape (N, K) (one row of class scores "
             f"per sample), got {_describe(outputs)}"
+        )
+    if outputs.shape[1] == 0:
+        raise ValueError(
+            f"{owner}: expected outputs with at least one class (K >= 1), got shape "
+            f"{outputs.shape}"
         )
     if outputs.dtype.kind == "f" and not np.isfinite(outputs).all():
         rows = np.flatnonzero(~np.isfinite(outputs).all(axis=1))
         raise ValueError(
-            f"count_correct: the outputs hold non-finite values (NaN or inf) in rows "
+            f"{owner}: the outputs hold non-finite values (NaN or inf) in rows "
             f"{rows[:10].tolist()}{' ...' if len(rows) > 10 else ''}; their predicted "
             "class is undefined (did training diverge?)"
         )
     return outputs
 
 
-def class_labels(targets: object, shape: tuple[int, ...]) -> np.ndarray:
+def class_labels(
+    targets: object, shape: tuple[int, ...], owner: str = "count_correct"
+) -> np.ndarray:
     """(N,) class labels in [0, K) from targets for outputs of ``shape`` (N, K):
-    the labels themselves or the argmax of one-hot rows; ValueError otherwise."""
+    the labels themselves or the argmax of one-hot rows; ValueError otherwise
+    (messages start with ``owner``). With K = 1 an (N, 1) column is a one-hot
+    row per sample."""
     n, k = shape
     targets = np.asarray(targets)
-    if targets.ndim == 2 and targets.shape[0] == n and targets.shape[1] != 1:
+    if (
+        targets.ndim == 2
+        and targets.shape[0] == n
+        and (targets.shape[1] != 1 or k == 1)
+    ):
         if targets.shape[1] != k or targets.dtype.kind not in "biuf":
             raise ValueError(
-                f"count_correct: expected one-hot targets of shape ({n}, {k}) (the "
+                f"{owner}: expected one-hot targets of shape ({n}, {k}) (the "
                 f"outputs' width), got {targets.shape} {targets.dtype}"
             )
         if targets.dtype.kind == "f" and not np.isfinite(targets).all():
-            raise ValueError("count_correct: the one-hot targets hold NaN or inf")
+            raise ValueError(f"{owner}: the one-hot targets hold NaN or inf")
         return targets.argmax(axis=1)
     if targets.shape != (n,):
         hint = (
@@ -78,18 +95,18 @@ def class_labels(targets: object, shape: tuple[int, ...]) -> np.ndarray:
             else ""
         )
         raise ValueError(
-            f"count_correct: expected targets of shape ({n},) (class labels) or "
+            f"{owner}: expected targets of shape ({n},) (class labels) or "
             f"({n}, {k}) (one-hot), got {targets.shape}{hint}"
         )
     if targets.dtype.kind not in "iu":
         raise ValueError(
-            f"count_correct: expected integer class labels, got dtype {targets.dtype}; "
+            f"{owner}: expected integer class labels, got dtype {targets.dtype}; "
             "convert whole numbers with y.astype(np.int64)"
         )
     if n and (targets.min() < 0 or targets.max() >= k):
         bad = targets.min() if targets.min() < 0 else targets.max()
         raise ValueError(
-            f"count_correct: expected labels in [0, {k}) for {k} classes, got {bad}"
+            f"{owner}: expected labels in [0, {k}) for {k} classes, got {bad}"
         )
     return targets
 

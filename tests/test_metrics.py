@@ -63,3 +63,26 @@ def test_outputs_must_be_a_float_or_int_matrix():
         accuracy(LOGITS[0], LABELS)
     with pytest.raises(ValueError, match="empty"):
         accuracy(np.zeros((0, 3)), np.zeros(0, np.int64))
+
+
+def test_outputs_without_classes_are_refused():
+    with pytest.raises(
+        ValueError,
+        match=r"accuracy: expected outputs with at least one class \(K >= 1\), got shape \(2, 0\)",
+    ):
+        accuracy(np.zeros((2, 0)), np.zeros((2, 0)))
+
+
+def test_one_class_takes_a_column_as_one_hot_rows():
+    outputs = np.array([[0.3], [1.2], [-4.0]])
+    assert count_correct(outputs, np.ones((3, 1))) == 3
+    assert accuracy(outputs, np.zeros(3, dtype=np.int64)) == 1.0
+
+
+def test_errors_name_the_function_called():
+    with pytest.raises(ValueError, match=r"^accuracy: expected labels in \[0, 3\)"):
+        accuracy(LOGITS, np.full(len(LOGITS), 7))
+    with pytest.raises(
+        ValueError, match=r"^count_correct: expected labels in \[0, 3\)"
+    ):
+        count_correct(LOGITS, np.full(len(LOGITS), 7))
