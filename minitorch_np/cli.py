@@ -157,7 +157,9 @@ def run_main(
 ) -> int:
     """Call ``main(argv)`` (default ``sys.argv[1:]``); return the exit status:
     0, `EXIT_ERROR` after a library error (printed as ``prog: error: ...``),
-    or 130 after Ctrl-C. Other errors propagate."""
+    or 130 after Ctrl-C. Other errors propagate. Under an MPI launcher with
+    several ranks, a library error ends the whole job (`_stop_the_job`): the
+    other ranks would otherwise wait for this one in their next collective."""
     args = list(sys.argv[1:] if argv is None else argv)
     name = prog or Path(sys.argv[0]).name or "script"
     try:
@@ -170,8 +172,18 @@ def run_main(
             raise
         print(f"{name}: error: {_describe(error)}", file=sys.stderr)
         print(f"(for the full traceback: --debug or {DEBUG_ENV}=1)", file=sys.stderr)
+        _stop_the_job(EXIT_ERROR)
         return EXIT_ERROR
     return 0
+
+
+def _stop_the_job(status: int) -> None:
+    """Abort every rank with ``status`` when this process is one of several
+    ranks of an MPI job (`distributed.abort_job`); nothing otherwise."""
+    if launched_world_size() > 1:
+        from minitorch_np.distributed import abort_job
+
+        abort_job(status)
 
 
 def is_library_error(error: BaseException) -> bool:

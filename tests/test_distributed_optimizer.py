@@ -73,6 +73,41 @@ def test_the_gradient_is_weighted_by_the_ranks_share_of_rows() -> None:
         np.testing.assert_allclose(p.data, old - 0.25 * g, rtol=1e-12)
 
 
+def test_with_a_sum_loss_every_ranks_gradient_has_weight_one() -> None:
+    model, x, y = model_and_batch()
+    optimizer = DistributedOptimizer(
+        mt.SGD(model.parameters(), lr=1.0), loss_reduction="sum"
+    )
+    before = [p.data.copy() for p in model.parameters()]
+    loss = mt.SoftmaxCrossEntropy(reduction="sum")
+    loss(model.forward(x), y)
+    optimizer.zero_grad()
+    model.accumulate_grad(loss.backward())
+    gradients = [p.grad.copy() for p in model.parameters()]
+    optimizer.set_batch_rows(2, 8)  # a quarter of the rows, but summed: weight 1
+    optimizer.step()
+    for p, old, g in zip(model.parameters(), before, gradients):
+        np.testing.assert_array_equal(p.data, old - g)
+
+
+def test_trainer_refuses_a_loss_of_the_other_reduction() -> None:
+    model, _, _ = model_and_batch()
+    optimizer = DistributedOptimizer(mt.SGD(model.parameters(), lr=0.1))
+    with pytest.raises(
+        ValueError,
+        match=r"Trainer: the loss reduces with reduction='sum' but the data-parallel "
+        r"optimizer combines the ranks' gradients for loss_reduction='mean'; build it "
+        r"as DistributedOptimizer\(optimizer, loss_reduction='sum'\)",
+    ):
+        Trainer(model, mt.SoftmaxCrossEntropy(reduction="sum"), optimizer)
+    summed = DistributedOptimizer(
+        mt.SGD(model.parameters(), lr=0.1), loss_reduction="sum"
+    )
+    Trainer(model, mt.SoftmaxCrossEntropy(reduction="sum"), summed)
+    with pytest.raises(ValueError, match=r"loss_reduction='mean'"):
+        Trainer(model, mt.SoftmaxCrossEntropy(), summed)
+
+
 def test_a_rank_without_rows_contributes_zero_even_from_a_nan_gradient() -> None:
     model, _, _ = model_and_batch()
     optimizer = DistributedOptimizer(mt.SGD(model.parameters(), lr=1.0))
@@ -120,6 +155,11 @@ def test_it_is_the_wrapped_optimizer_for_trainer_schedulers_and_checkpoints(
         (lambda o: o.set_batch_rows(1.0, 2), TypeError, "local_rows to be an int"),
         (lambda o: DistributedOptimizer(o), TypeError, "got DistributedOptimizer"),
         (lambda o: DistributedOptimizer(object()), TypeError, "got object"),
+        (
+            lambda o: DistributedOptimizer(o.optimizer, loss_reduction="none"),
+            ValueError,
+            "expected loss_reduction 'mean' or 'sum', got 'none'",
+        ),
     ],
 )
 def test_argument_errors(call, error: type, message: str) -> None:

@@ -104,3 +104,28 @@ def test_an_exception_on_one_rank_ends_the_job(tmp_path: Path) -> None:
     assert "RuntimeError: planned failure on rank 1" in result.stderr
     assert "[rank 1] uncaught exception; aborting every rank" in result.stderr
     assert not (tmp_path / "rank0.npz").exists()
+
+
+def test_a_sum_loss_trains_the_single_process_run(tmp_path: Path) -> None:
+    # the ranks' gradients of a summed loss add up (weight 1), where those of a
+    # mean loss are weighted by the ranks' shares of the batch
+    common = ("--optimizer", "sgd", "--reduction", "sum")
+    check_ok(run_python(FIT, *common, "--out", str(tmp_path / "single")))
+    check_ok(run_mpi(2, FIT, *common, "--out", str(tmp_path / "two")))
+    expected_params, expected_history = load_run(tmp_path / "single")
+    for rank in range(2):
+        params, history = load_run(tmp_path / "two", rank)
+        assert_same_params(params, expected_params)
+        assert_same_history(history, expected_history)
+
+
+def test_a_library_error_on_one_rank_ends_the_job_through_run_main() -> None:
+    start = time.monotonic()
+    result = run_mpi(2, SCRIPTS / "library_error.py", timeout=30)
+    assert time.monotonic() - start < 30
+    assert result.returncode != 0
+    assert (
+        "library_error.py: error: ValueError: Linear: expected in_features"
+        in result.stderr
+    )
+    assert "passed the collective" not in result.stderr

@@ -23,6 +23,7 @@ whole job (`abort_on_uncaught_exception`). See docs/distributed.md.
 
 from minitorch_np.distributed._mpi import (
     MPICollective,
+    abort_job,
     abort_on_uncaught_exception,
     world,
 )
@@ -35,6 +36,7 @@ from minitorch_np.distributed.optimizer import DistributedOptimizer
 __all__ = [
     "DistributedOptimizer",
     "MPICollective",
+    "abort_job",
     "abort_on_uncaught_exception",
     "broadcast_parameters",
     "is_main",

@@ -25,7 +25,7 @@ except ImportError as error:  # pragma: no cover - exercised without mpi4py only
         f"which provides mpiexec); the import failed with: {error}"
     ) from error
 
-__all__ = ["MPICollective", "abort_on_uncaught_exception", "world"]
+__all__ = ["MPICollective", "abort_job", "abort_on_uncaught_exception", "world"]
 
 
 class MPICollective:
@@ -102,6 +102,18 @@ def world() -> MPICollective:
     return _WORLD
 
 
+def abort_job(status: int) -> None:
+    """End every rank of the job with ``status`` (``MPI_Abort``), after
+    flushing this rank's output: what a rank that stops on an error must do,
+    or the others wait forever in their next collective."""
+    sys.stderr.flush()
+    sys.stdout.flush()
+    # The launcher forwards our output through its own pipes; Abort tears
+    # them down, so give it a moment to pass the last lines on first.
+    time.sleep(ABORT_GRACE_SECONDS)
+    MPI.COMM_WORLD.Abort(status)
+
+
 def abort_on_uncaught_exception() -> None:
     """Make an exception that escapes to the top of any rank end the whole
     job: print it (rank-prefixed) as Python would, then ``MPI_Abort``, so the
@@ -120,12 +132,7 @@ def abort_on_uncaught_exception() -> None:
         rank = MPI.COMM_WORLD.Get_rank()
         sys.stderr.write(f"[rank {rank}] uncaught exception; aborting every rank\n")
         previous(kind, error, traceback)
-        sys.stderr.flush()
-        sys.stdout.flush()
-        # The launcher forwards our output through its own pipes; Abort tears
-        # them down, so give it a moment to pass the traceback on first.
-        time.sleep(ABORT_GRACE_SECONDS)
-        MPI.COMM_WORLD.Abort(1)
+        abort_job(1)
 
     hook._minitorch_np_aborts = True  # type: ignore[attr-defined]
     sys.excepthook = hook

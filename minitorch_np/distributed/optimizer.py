@@ -29,6 +29,7 @@ _OWN = frozenset(
     {
         "optimizer",
         "collective",
+        "loss_reduction",
         "_rows",
         "_checked_ranks",
         "hyperparameter_specs",
@@ -52,12 +53,18 @@ class DistributedOptimizer(Optimizer):
             model (``broadcast_parameters`` makes the starting values equal).
         collective: the ranks that train together; default: every rank of
             ``MPI.COMM_WORLD``.
+        loss_reduction: how the loss reduces over the rows, as the loss's
+            ``reduction``: ``"mean"`` (the default; the global gradient is the
+            rows-weighted mean of the ranks') or ``"sum"`` (the global gradient
+            is the sum of the ranks'). `Trainer` refuses a loss of the other
+            reduction.
 
-    Weights: before ``step()``, ``set_batch_rows(local_rows, global_rows)``
-    gives this rank's rows and the global batch's (`Trainer` does it from a
-    sharded `DataLoader`'s ``global_batch_rows``); without it the ranks'
-    gradients are averaged with equal weights, which is the global mean when
-    every rank holds the same number of rows.
+    Weights (``loss_reduction="mean"``): before ``step()``,
+    ``set_batch_rows(local_rows, global_rows)`` gives this rank's rows and the
+    global batch's (`Trainer` does it from a sharded `DataLoader`'s
+    ``global_batch_rows``); without it the ranks' gradients are averaged with
+    equal weights, which is the global mean when every rank holds the same
+    number of rows. With ``"sum"`` every rank's gradient has weight 1.
 
     Raises (at the first ``step()``, on every rank): ValueError when the ranks
     hold a different optimizer type, hyperparameters, or parameter shapes or
@@ -70,7 +77,11 @@ class DistributedOptimizer(Optimizer):
     _checked_ranks: bool
 
     def __init__(
-        self, optimizer: Optimizer, collective: MPICollective | None = None
+        self,
+        optimizer: Optimizer,
+        collective: MPICollective | None = None,
+        *,
+        loss_reduction: str = "mean",
     ) -> None:
         if not isinstance(optimizer, Optimizer) or isinstance(
             optimizer, DistributedOptimizer
@@ -83,6 +94,12 @@ class DistributedOptimizer(Optimizer):
         object.__setattr__(
             self, "collective", world() if collective is None else collective
         )
+        if loss_reduction not in ("mean", "sum"):
+            raise ValueError(
+                "DistributedOptimizer: expected loss_reduction 'mean' or 'sum', got "
+                f"{loss_reduction!r}"
+            )
+        object.__setattr__(self, "loss_reduction", loss_reduction)
         object.__setattr__(self, "_rows", None)
         object.__setattr__(self, "_checked_ranks", False)
         # (the base class's are class attributes: these shadow them)
@@ -178,17 +195,20 @@ class DistributedOptimizer(Optimizer):
     def _weight_local_gradient(
         self, group: PackedParameters, rows: tuple[int, int] | None
     ) -> None:
-        if rows is None:
+        if rows is not None and rows[0] == 0:  # no rows here: nothing (not 0 * NaN)
+            group.grad.fill(0)
+        elif self.loss_reduction == "sum":
+            return  # the global gradient is the sum of the ranks'
+        elif rows is None:
             if self.collective.world_size > 1:
                 group.grad *= group.dtype.type(1.0 / self.collective.world_size)
-        elif rows[0] == 0:  # no rows here: contribute nothing (not 0 * NaN)
-            group.grad.fill(0)
         else:
             group.grad *= group.dtype.type(rows[0] / rows[1])
 
     def _check_ranks_agree(self) -> None:
         signature = {
             "type": type(self.optimizer).__name__,
+            "loss_reduction": self.loss_reduction,
             "hyperparameters": self.optimizer.hyperparameters(),
             "parameter shapes and dtypes": [
                 (p.shape, str(p.dtype)) for p in self.optimizer.params

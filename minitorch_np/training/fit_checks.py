@@ -46,6 +46,14 @@ def check_parts(model: object, loss_fn: object, optimizer: object) -> None:
             f"Trainer: the optimizer's parameters {foreign} (by index) are not parameters "
             "of the model; build the optimizer from this model: SGD(model.parameters(), ...)"
         )
+    expected = getattr(optimizer, "loss_reduction", None)  # a data-parallel optimizer's
+    reduction = getattr(loss_fn, "reduction", "mean")
+    if expected is not None and reduction != expected:
+        raise ValueError(
+            f"Trainer: the loss reduces with reduction={reduction!r} but the data-parallel "
+            f"optimizer combines the ranks' gradients for loss_reduction={expected!r}; "
+            f"build it as DistributedOptimizer(optimizer, loss_reduction={reduction!r})"
+        )
 
 
 def check_accuracy_flag(accuracy: object, loss_fn: Loss) -> bool:

@@ -71,6 +71,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--resume", help="checkpoint to resume from")
     parser.add_argument("--fail-epoch", type=int, help="raise on rank 1 then")
     parser.add_argument("--distributed", action="store_true")
+    parser.add_argument("--reduction", choices=("mean", "sum"), default="mean")
     args = parser.parse_args(argv)
 
     x, y = make_data(args.samples)
@@ -82,10 +83,13 @@ def main(argv: list[str] | None = None) -> None:
         from minitorch_np import distributed
 
         distributed.broadcast_parameters(model)
-        optimizer = distributed.DistributedOptimizer(optimizer)
+        optimizer = distributed.DistributedOptimizer(
+            optimizer, loss_reduction=args.reduction
+        )
         shard, rank = "auto", distributed.rank()
     scheduler = mt.CosineAnnealingLR(optimizer, T_max=5)
-    trainer = Trainer(model, mt.SoftmaxCrossEntropy(), optimizer, scheduler=scheduler)
+    loss = mt.SoftmaxCrossEntropy(reduction=args.reduction)
+    trainer = Trainer(model, loss, optimizer, scheduler=scheduler)
     loader = mt.DataLoader(x, y, batch_size=args.batch_size, rng=3, shard=shard)
     callbacks = [FailAt(args.fail_epoch, 1)] if args.fail_epoch else []
     history = trainer.fit(
