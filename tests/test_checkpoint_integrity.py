@@ -194,6 +194,14 @@ def test_a_flipped_bit_in_the_weights_is_caught_by_the_crc(saved: Path) -> None:
         ),
         (lambda m: m["optimizer"]["hyperparameters"].update(lr="0.5"), r"does not fit"),
         (lambda m: m["optimizer"].update(state="x"), r"arrays nobody references"),
+        (
+            lambda m: m["generators"].update(model_by_rank="x"),
+            r"'generators.model_by_rank' must be a list of one mapping per rank",
+        ),
+        (
+            lambda m: m["generators"].update(model_by_rank=[{"x": {}}]),
+            r"each with the names of 'generators.model'",
+        ),
     ],
 )
 def test_malformed_metadata_is_a_value_error_and_changes_nothing(

@@ -129,3 +129,35 @@ def test_a_library_error_on_one_rank_ends_the_job_through_run_main() -> None:
         in result.stderr
     )
     assert "passed the collective" not in result.stderr
+
+
+def test_a_resumed_run_with_dropout_continues_every_ranks_masks(tmp_path: Path) -> None:
+    # each rank draws its own masks; the checkpoint (written by rank 0) holds
+    # every rank's generator, and each rank takes its own back on resume
+    common = ("--optimizer", "adam", "--dropout", "0.3")
+    check_ok(run_mpi(2, FIT, *common, "--out", str(tmp_path / "full")))
+    checkpoint = tmp_path / "epoch2.npz"
+    check_ok(run_mpi(2, FIT, *common, "--epochs", "2", "--save", str(checkpoint),
+                     "--out", str(tmp_path / "first")))  # fmt: skip
+    check_ok(run_mpi(2, FIT, *common, "--resume", str(checkpoint),
+                     "--out", str(tmp_path / "resumed")))  # fmt: skip
+    for rank in range(2):
+        expected_params, expected_history = load_run(tmp_path / "full", rank)
+        params, history = load_run(tmp_path / "resumed", rank)
+        assert_same_params(params, expected_params)
+        assert_same_history(history, expected_history)
+
+
+def test_resuming_on_more_ranks_gives_each_its_own_stream_with_a_warning(
+    tmp_path: Path,
+) -> None:
+    common = ("--optimizer", "adam", "--dropout", "0.3")
+    checkpoint = tmp_path / "single.npz"
+    check_ok(run_python(FIT, *common, "--epochs", "2", "--save", str(checkpoint),
+                        "--out", str(tmp_path / "first")))  # fmt: skip
+    result = run_mpi(2, FIT, *common, "--resume", str(checkpoint),
+                     "--out", str(tmp_path / "resumed"))  # fmt: skip
+    check_ok(result)
+    assert "holds the layer generators of a single process, this run has 2" in (
+        result.stderr
+    )

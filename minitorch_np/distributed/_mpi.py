@@ -62,6 +62,10 @@ class MPICollective:
     def barrier(self) -> None:
         self.comm.Barrier()
 
+    def allgather(self, value: Any) -> list[Any]:
+        """Every rank's ``value`` (a small picklable object), by rank."""
+        return list(self.comm.allgather(value))
+
     def broadcast_in_place(self, buffer: np.ndarray, root: int) -> None:
         """Overwrite the contiguous ``buffer`` with the root's on every rank."""
         if self.world_size > 1:

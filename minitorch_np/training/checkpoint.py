@@ -78,6 +78,7 @@ def save_checkpoint(
     train_loader: Any = None,
     scheduler: Scheduler | None = None,
     callbacks: Sequence[Stateful] = (),
+    generators_by_rank: Sequence[Mapping[str, Any]] | None = None,
 ) -> Path:
     """Write model, optimizer, epoch, history, callback and RNG states to ``path`` (.npz).
 
@@ -92,6 +93,9 @@ def save_checkpoint(
         train_loader: its ``rng`` Generator (the shuffling order) is saved.
         scheduler: its ``state_dict()``, as returned.
         callbacks: each one's ``state_dict()`` (e.g. EarlyStopping's counters).
+        generators_by_rank: in a data-parallel run, every rank's
+            ``named_generators()`` states, by rank (`Trainer` gathers them);
+            saved beside rank 0's for `Trainer.fit` to give each rank its own.
 
     Returns the path written.
     """
@@ -108,6 +112,11 @@ def save_checkpoint(
                 name: rng.bit_generator.state for name, rng in model.named_generators()
             },
             "train_loader": loader_rng.bit_generator.state if loader_rng else None,
+            **(
+                {"model_by_rank": [dict(states) for states in generators_by_rank]}
+                if generators_by_rank is not None
+                else {}
+            ),
         },
         "optimizer": optimizer.state_dict() if optimizer is not None else None,
         "scheduler": scheduler.state_dict() if scheduler is not None else None,

@@ -68,6 +68,17 @@ def check_metadata(metadata: object) -> tuple[int, History]:
         raise ValueError(
             "malformed metadata: 'generators' must hold 'model' and 'train_loader'"
         )
+    by_rank = generators.get("model_by_rank")
+    if by_rank is not None and not (
+        isinstance(by_rank, list)
+        and by_rank
+        and all(isinstance(states, dict) for states in by_rank)
+        and all(states.keys() == generators["model"].keys() for states in by_rank)
+    ):
+        raise ValueError(
+            "malformed metadata: 'generators.model_by_rank' must be a list of one "
+            "mapping per rank, each with the names of 'generators.model'"
+        )
     return epoch, _history(metadata["history"])
 
 

@@ -16,13 +16,16 @@ functions below take the trainer's optimizer; the trainer
 * evaluates each rank's contiguous share of an evaluation set
   (`local_share`), then reduces;
 * reports progress and writes checkpoints on rank 0 only (`progress_on_main`,
-  `save_on_main`).
+  `save_on_main`), with every rank's layer generators in them
+  (`generators_by_rank`), which each rank takes back on resume
+  (`restore_rank_generators`).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -58,6 +61,10 @@ class Collective(Protocol):
         """Wait until every rank has called it."""
         ...
 
+    def allgather(self, value: Any) -> list[Any]:
+        """Every rank's ``value`` (a small picklable object), by rank, on every rank."""
+        ...
+
 
 class SingleProcess:
     """The group of one process: every reduction returns its input."""
@@ -73,6 +80,9 @@ class SingleProcess:
 
     def barrier(self) -> None:
         pass
+
+    def allgather(self, value: Any) -> list[Any]:
+        return [value]
 
 
 SINGLE_PROCESS: Collective = SingleProcess()
@@ -147,6 +157,51 @@ def save_on_main(
     written = save(path, *args, **kwargs) if collective.rank == 0 else Path(path)
     collective.barrier()
     return written
+
+
+def generators_by_rank(optimizer: Any, model: Any) -> list[dict[str, Any]] | None:
+    """Every rank's layer generator states (``model.named_generators()``), by
+    rank, gathered on every rank; None in a single process. Each rank draws
+    its own dropout masks (`seed_layer_generators`), so a checkpoint written by
+    rank 0 must hold the others' states too."""
+    collective = collective_of(optimizer)
+    if collective.world_size == 1:
+        return None
+    states = {name: rng.bit_generator.state for name, rng in model.named_generators()}
+    return collective.allgather(states)
+
+
+def restore_rank_generators(
+    optimizer: Any, model: Any, metadata: Mapping[str, Any], path: Any
+) -> None:
+    """After a checkpoint was loaded (which restores rank 0's generator
+    states everywhere): give this rank its own saved states, so the resumed
+    run draws what the uninterrupted one would. A checkpoint of another number
+    of ranks (or of a single process) has no state for this rank: ranks other
+    than 0 then derive their own streams from rank 0's (with a warning), so
+    that no two ranks draw the same masks."""
+    collective = collective_of(optimizer)
+    generators = dict(model.named_generators())
+    if collective.world_size == 1 or not generators:
+        return
+    by_rank = metadata["generators"].get("model_by_rank")
+    if by_rank is not None and len(by_rank) == collective.world_size:
+        for name, state in by_rank[collective.rank].items():
+            generators[name].bit_generator.state = state
+        return
+    saved = "a single process" if by_rank is None else f"{len(by_rank)} ranks"
+    warnings.warn(
+        f"{path}: the checkpoint holds the layer generators of {saved}, this run has "
+        f"{collective.world_size} ranks: the ranks continue from rank 0's states, each "
+        "on its own stream (the masks differ from an uninterrupted run's)",
+        stacklevel=4,
+    )
+    if collective.rank > 0:
+        for rng in generators.values():
+            draw = int(rng.integers(2**63))
+            rng.bit_generator.state = np.random.default_rng(
+                [draw, collective.rank]
+            ).bit_generator.state
 
 
 def launched_world_size() -> int:

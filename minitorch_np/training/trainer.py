@@ -185,6 +185,9 @@ class Trainer:
                 resume_from, self.model, self.optimizer, train_loader=self.train_loader,
                 scheduler=self.scheduler, callbacks=self.callbacks,
             )  # fmt: skip
+            collective.restore_rank_generators(
+                self.optimizer, self.model, checkpoint.metadata, resume_from
+            )
             history, epoch = checkpoint.history, checkpoint.epoch
         self.history, self.epoch, self._unfinished = history, epoch, None
 
@@ -346,11 +349,12 @@ class Trainer:
                 "the last such file, or save the weights as they are, labelled by you: "
                 "save_checkpoint(path, trainer.model)."
             )
+        by_rank = collective.generators_by_rank(self.optimizer, self.model)
         return collective.save_on_main(
             self.optimizer, save_checkpoint,
             path, self.model, self.optimizer, epoch=self.epoch, history=self.history,
             train_loader=self.train_loader, scheduler=self.scheduler,
-            callbacks=self.callbacks,
+            callbacks=self.callbacks, generators_by_rank=by_rank,
         )  # fmt: skip
 
     def __repr__(self) -> str:

@@ -32,11 +32,12 @@ def make_data(samples: int) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def build(optimizer_name: str) -> tuple[mt.Layer, mt.Optimizer]:
+def build(optimizer_name: str, dropout: float = 0.0) -> tuple[mt.Layer, mt.Optimizer]:
     rng = np.random.default_rng(7)
-    model = mt.Sequential(
-        mt.Linear(6, 16, rng=rng), mt.Tanh(), mt.Linear(16, 3, rng=rng)
-    ).to(np.float64)
+    layers = [mt.Linear(6, 16, rng=rng), mt.Tanh(), mt.Linear(16, 3, rng=rng)]
+    if dropout:
+        layers.insert(2, mt.Dropout(dropout, rng=11))
+    model = mt.Sequential(*layers).to(np.float64)
     if optimizer_name == "sgd":
         optimizer: mt.Optimizer = mt.SGD(
             model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-3
@@ -72,17 +73,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--fail-epoch", type=int, help="raise on rank 1 then")
     parser.add_argument("--distributed", action="store_true")
     parser.add_argument("--reduction", choices=("mean", "sum"), default="mean")
+    parser.add_argument("--dropout", type=float, default=0.0)
     args = parser.parse_args(argv)
 
     x, y = make_data(args.samples)
     x_val, y_val = make_data(11)
-    model, optimizer = build(args.optimizer)
+    model, optimizer = build(args.optimizer, args.dropout)
     shard = None
     rank = 0
     if args.distributed or launched_world_size() > 1:
         from minitorch_np import distributed
 
         distributed.broadcast_parameters(model)
+        distributed.seed_layer_generators(model, 5)
         optimizer = distributed.DistributedOptimizer(
             optimizer, loss_reduction=args.reduction
         )
