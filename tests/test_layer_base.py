@@ -225,3 +225,63 @@ def test_a_buffer_stays_an_array():
         match=r"Affine: buffer 'count' must stay a numpy array .* got NoneType",
     ):
         layer.count = None
+
+
+def test_a_parameter_takes_only_a_parameter_or_none():
+    layer = Linear(3, 2, rng=0)
+    with pytest.raises(
+        TypeError,
+        match=r"Linear: cannot assign a ndarray to parameter 'weight' \(a Parameter or None",
+    ):
+        layer.weight = np.ones((2, 3), dtype=np.float32)
+    assert [name for name, _ in layer.named_parameters()] == ["weight", "bias"]
+    layer.bias = None  # removes it, as in PyTorch
+    assert [name for name, _ in layer.named_parameters()] == ["weight"]
+    net = small_net()
+    with pytest.raises(
+        TypeError, match=r"cannot assign a int to sub-layer '0' \(a Layer or None"
+    ):
+        setattr(net, "0", 3)
+
+
+def test_a_parameter_or_layer_in_a_buffers_place_replaces_the_buffer():
+    layer = Affine()
+    layer.count = Parameter(np.ones(3, dtype=np.float32))
+    assert "count" not in dict(layer.named_buffers())
+    assert layer.state_dict()["count"].tolist() == [1.0, 1.0, 1.0]
+
+
+def test_deleting_an_attribute_unregisters_it():
+    parent = Sequential(ReLU())
+    parent.head = Linear(2, 2, rng=0)
+    del parent.head
+    assert not any(name.startswith("head") for name in parent.state_dict())
+    assert len(parent.parameters()) == 0
+
+
+@pytest.mark.parametrize(
+    "name, array, error, message",
+    [
+        ("a.b", np.zeros(2), TypeError, r"expected a name without '\.', got 'a\.b'"),
+        ("scale", np.zeros(2), KeyError, r"'scale' is already a parameter"),
+        (
+            "fresh",
+            [1.0],
+            TypeError,
+            r"expected buffer 'fresh' to be a numpy array, got list",
+        ),
+    ],
+)
+def test_register_buffer_refuses_bad_names_and_values(name, array, error, message):
+    layer = Affine()
+    with pytest.raises(error, match=message):
+        layer.register_buffer(name, array)
+
+
+def test_to_none_is_refused_not_float64():
+    net = small_net()
+    with pytest.raises(
+        TypeError, match=r"Sequential.to: expected a float dtype, got None"
+    ):
+        net.to(None)
+    assert all(p.dtype == np.float32 for p in net.parameters())

@@ -75,8 +75,11 @@ class Layer:
         ):  # (the caches a forward sets, such as self._x, skip this)
             if isinstance(value, Layer):
                 _refuse_reuse(self, name, value)
+            _refuse_unregistering(self, name, value)
             self._parameters.pop(name, None)
             self._children.pop(name, None)
+            if isinstance(value, (Parameter, Layer)):
+                self._buffers.pop(name, None)
             if isinstance(value, Parameter):
                 self._parameters[name] = value
             elif isinstance(value, Layer):
@@ -90,9 +93,35 @@ class Layer:
                 self._buffers[name] = value
         object.__setattr__(self, name, value)
 
+    def __delattr__(self, name: str) -> None:
+        for registry in (
+            self._parameters,
+            self._children,
+            self._buffers,
+            self._generators,
+        ):
+            registry.pop(name, None)
+        object.__delattr__(self, name)
+
     def register_buffer(self, name: str, array: np.ndarray) -> None:
         """Register non-trainable state (e.g. running statistics) that belongs in
-        ``state_dict()`` and is cast by ``to()``. Update it in place afterwards."""
+        ``state_dict()`` and is cast by ``to()``. Update it in place afterwards.
+
+        Raises TypeError unless ``name`` is a str without "." and ``array`` a
+        numpy array, KeyError when ``name`` is a parameter or a sub-layer."""
+        owner = type(self).__name__
+        if not isinstance(name, str) or not name or "." in name:
+            raise TypeError(
+                f"{owner}.register_buffer: expected a name without '.', got {name!r}"
+            )
+        if name in self._parameters or name in self._children:
+            kind = "parameter" if name in self._parameters else "sub-layer"
+            raise KeyError(f"{owner}.register_buffer: {name!r} is already a {kind}")
+        if not isinstance(array, np.ndarray):
+            raise TypeError(
+                f"{owner}.register_buffer: expected buffer {name!r} to be a numpy "
+                f"array, got {type(array).__name__}"
+            )
         self._buffers[name] = array
         object.__setattr__(self, name, array)
 
@@ -225,6 +254,10 @@ class Layer:
     def to(self, dtype: DTypeLike) -> Layer:
         """Cast every parameter (data and grad) and floating buffer to ``dtype``;
         returns ``self``. Build optimizers after casting: the arrays are new."""
+        if dtype is None:  # np.dtype(None) would be float64
+            raise TypeError(
+                f"{type(self).__name__}.to: expected a float dtype, got None"
+            )
         dtype = np.dtype(dtype)
         if not np.issubdtype(dtype, np.floating):
             raise TypeError(
@@ -280,6 +313,26 @@ class Layer:
             lines.append(f"  ({name}): {child_text}")
         lines.append(")")
         return "\n".join(lines)
+
+
+def _refuse_unregistering(layer: Layer, name: str, value: object) -> None:
+    """A registered parameter takes only a Parameter (or None, which removes
+    it), a registered sub-layer only a Layer (or None), as in PyTorch: an
+    array put in a parameter's place would silently stop being trained and
+    saved."""
+    if value is None:
+        return
+    if name in layer._parameters and not isinstance(value, Parameter):
+        raise TypeError(
+            f"{type(layer).__name__}: cannot assign a {type(value).__name__} to "
+            f"parameter {name!r} (a Parameter or None expected); to change its "
+            f"values, write into it: layer.{name}.data[...] = values"
+        )
+    if name in layer._children and not isinstance(value, Layer):
+        raise TypeError(
+            f"{type(layer).__name__}: cannot assign a {type(value).__name__} to "
+            f"sub-layer {name!r} (a Layer or None expected)"
+        )
 
 
 def _refuse_reuse(parent: Layer, name: str, child: Layer) -> None:
