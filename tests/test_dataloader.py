@@ -285,3 +285,11 @@ def test_batch_size_errors_are_those_of_the_trainer(batch_size: Any) -> None:
 def test_array_dataset_errors(arrays: tuple[Any, ...], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         ArrayDataset(*arrays)
+
+
+@pytest.mark.parametrize("x", [(np.zeros((4, 2)), np.zeros(4)), [1.0, 2.0, 3.0]])
+def test_a_tuple_or_list_without_y_is_refused_when_built(x):
+    with pytest.raises(
+        TypeError, match=r"DataLoader: y is required when x is an array .* no y"
+    ):
+        DataLoader(x, batch_size=2)

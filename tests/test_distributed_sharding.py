@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from minitorch_np.data import DataLoader
+from minitorch_np.data import DataLoader, RandomShift
 from minitorch_np.data.sharding import shard_bounds
 from minitorch_np.training import collective
 
@@ -106,6 +106,44 @@ def test_unshuffled_shards_need_no_seed() -> None:
     x, y = indexed(6)
     (xb, _), *_ = DataLoader(x, y, 4, shuffle=False, shard=(1, 2))
     np.testing.assert_array_equal(xb[:, 0], [2, 3])
+
+
+def test_unshuffled_shards_with_a_transform_need_the_same_seed() -> None:
+    # the transform's parameters are drawn for the global batch on every rank
+    x, y = indexed(6)
+    with pytest.raises(
+        ValueError, match=r"needs the same random draws .* not rng=None"
+    ):
+        DataLoader(
+            x.reshape(6, 1, 1, 2),
+            y,
+            4,
+            shuffle=False,
+            shard=(1, 2),
+            transform=RandomShift(1),
+        )
+    images = np.arange(6 * 4, dtype=np.float32).reshape(6, 1, 2, 2)
+    single = list(
+        DataLoader(images, y, 4, shuffle=False, rng=3, transform=RandomShift(1))
+    )
+    shards = [
+        list(
+            DataLoader(
+                images,
+                y,
+                4,
+                shuffle=False,
+                rng=3,
+                shard=(r, 2),
+                transform=RandomShift(1),
+            )
+        )
+        for r in range(2)
+    ]
+    for step, (xb, _) in enumerate(single):
+        np.testing.assert_array_equal(
+            np.concatenate([shards[0][step][0], shards[1][step][0]]), xb
+        )
 
 
 def test_a_single_process_optimizer_makes_every_collective_operation_local() -> None:

@@ -205,3 +205,10 @@ def test_a_resumed_run_draws_the_shifts_of_an_uninterrupted_one(tmp_path):
         straight.model.named_parameters(), resumed.model.named_parameters()
     ):
         np.testing.assert_array_equal(b.data, a.data, err_msg=name)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.uint8])
+def test_an_empty_batch_gives_an_empty_batch(dtype):
+    empty = np.zeros((0, 1, 3, 3), dtype=dtype)
+    out = RandomShift(1)(empty, np.random.default_rng(0))
+    assert out.shape == empty.shape and out.dtype == empty.dtype

@@ -68,8 +68,8 @@ class DataLoader:
         self.shuffle = check_bool("DataLoader", "shuffle", shuffle)
         self.drop_last = check_bool("DataLoader", "drop_last", drop_last)
         self.rng = as_generator(rng, "DataLoader")
-        self.shard: Shard | None = check_shard(shard, self, rng)
         self.transform = _check_transform(transform)
+        self.shard: Shard | None = check_shard(shard, self, rng)
         self.global_batch_rows: int | None = None
 
     def __len__(self) -> int:
@@ -127,9 +127,11 @@ def _as_dataset(x: Any, y: Any) -> Dataset:
                 f"DataLoader(dataset, batch_size={y!r})"
             )
         return _array_dataset(x, y)
-    if isinstance(x, np.ndarray):
+    if isinstance(x, (np.ndarray, list, tuple)):
         raise TypeError(
-            "DataLoader: y is required when x is an array: DataLoader(x, y, batch_size)"
+            f"DataLoader: y is required when x is an array (got x as a "
+            f"{type(x).__name__} and no y): DataLoader(x, y, batch_size), not "
+            "DataLoader((x, y), ...)"
         )
     if not (hasattr(x, "__len__") and hasattr(x, "__getitem__")):
         raise TypeError(

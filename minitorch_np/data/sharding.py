@@ -39,7 +39,7 @@ class Shard:
         """Raise ValueError on every rank when the ranks' shuffling generators
         have drifted apart (e.g. the loader's Generator is shared with a
         Dropout layer, which draws as many numbers as its rank has rows)."""
-        if self.collective is not None and loader.shuffle:
+        if self.collective is not None and draws_at_random(loader):
             state = json.dumps(loader.rng.bit_generator.state, default=str)
             self.collective.check_same(
                 "DataLoader(shard='auto') at the start of an epoch",
@@ -94,16 +94,23 @@ def check_shard(shard: Any, loader: Any, rng: Any) -> Shard | None:
     return result
 
 
+def draws_at_random(loader: Any) -> bool:
+    """Whether the loader draws from its Generator: to shuffle, or for its
+    transform's parameters (which every rank must draw alike)."""
+    return bool(loader.shuffle or getattr(loader, "transform", None) is not None)
+
+
 def _check_batches(shard: Shard, loader: Any, rng: Any) -> None:
     """Every global batch must give each rank at least one row, and every rank
     must draw the same order."""
     k, n, b = shard.world_size, len(loader.dataset), loader.batch_size
     if k == 1:
         return
-    if loader.shuffle and rng is None:
+    if draws_at_random(loader) and rng is None:
         raise ValueError(
-            f"DataLoader: shard={shard!r} needs the same shuffling order on every "
-            "rank: pass the same rng seed on every rank (e.g. rng=0), not rng=None"
+            f"DataLoader: shard={shard!r} needs the same random draws (shuffling "
+            "order, transform parameters) on every rank: pass the same rng seed on "
+            "every rank (e.g. rng=0), not rng=None"
         )
     rows = [b] * (n // b) if n >= b else []
     if n % b and not loader.drop_last:
@@ -119,7 +126,7 @@ def _check_batches(shard: Shard, loader: Any, rng: Any) -> None:
 
 def _signature(loader: Any) -> dict[str, object]:
     """What must be equal on every rank."""
-    state = loader.rng.bit_generator.state if loader.shuffle else None
+    state = loader.rng.bit_generator.state if draws_at_random(loader) else None
     return {
         "number of samples": len(loader.dataset),
         "batch_size": loader.batch_size,

@@ -15,6 +15,7 @@ it exactly.
 
 from __future__ import annotations
 
+import math
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -65,7 +66,7 @@ class RandomShift:
         # a shift by the whole image or more leaves only zeros: pad no wider
         ph, pw = min(self.max_shift, h), min(self.max_shift, w)
         dy, dx = np.clip(params[:, 0], -ph, ph), np.clip(params[:, 1], -pw, pw)
-        images = x.reshape(n, -1, h, w)
+        images = x.reshape(n, math.prod(x.shape[1:-2]), h, w)  # not -1: n may be 0
         padded = np.pad(images, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
         # out[n, :, h, w] = padded[n, :, ph - dy + h, pw - dx + w]
         rows = (ph - dy)[:, None, None, None] + np.arange(h)[:, None]
