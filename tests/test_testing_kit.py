@@ -380,3 +380,29 @@ def test_missing_hypothesis_names_the_extra(monkeypatch):
             match=r'needs the hypothesis package.*pip install "minitorch_np\[test\]"',
         ):
             call()
+
+
+class StaleCache(Layer):
+    """y = x * w, but backward uses the input of the FIRST forward ever."""
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        super().__init__()
+        self.w = Parameter(rng.uniform(0.5, 1.5, size=3))
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        if not hasattr(self, "_first_x"):
+            self._first_x = x.copy()
+        return x * self.w.data
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        self.w.grad += (grad_output * self._first_x).sum(axis=0)
+        return grad_output * self.w.data
+
+
+def test_a_backward_that_uses_an_earlier_forwards_input_is_caught():
+    with pytest.raises(
+        AssertionError,
+        match=r"after a forward/backward on another input, the gradient of 'w' for x "
+        r"differ from a fresh layer's",
+    ):
+        check_layer(StaleCache, batch_shapes(3), max_examples=20, dtype=np.float64)

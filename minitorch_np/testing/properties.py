@@ -6,13 +6,18 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import NoReturn
 
 import numpy as np
 
 from minitorch_np.gradcheck import GradcheckError, gradcheck
 from minitorch_np.layers.layer import Layer
 from minitorch_np.parameter import Parameter
+from minitorch_np.testing._runs import (
+    _close,
+    _fail,
+    _forward_backward,
+    _max_difference,
+)
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,7 @@ def check_example(
     _check_accumulation(name, first, grad_output, grad_x, grads)
     _check_accumulate_grad(name, copy.deepcopy(layer), x, grad_output, grads)
     _check_determinism(name, copy.deepcopy(layer), x, grad_output, (y, grad_x, grads))
+    _check_second_call(name, layer, x, grad_output, (y, grad_x, grads))
     _check_eval_mode(name, layer, x, y, options)
     _check_gradients(name, layer, x64, options)
 
@@ -55,19 +61,9 @@ def _describe(layer: Layer) -> str:
     return text if "\n" not in text else type(layer).__name__
 
 
-def _fail(name: str, message: str) -> NoReturn:
-    __tracebackhide__ = True  # pytest: show the failing check, not this helper
-    raise AssertionError(f"check_layer({name}): {message}")
-
-
 def _parameter_dtype(layer: Layer) -> np.dtype:
     params = layer.parameters()
     return params[0].dtype if params else np.dtype(np.float32)
-
-
-def _tolerance(dtype: np.dtype) -> float:
-    """Relative slack for comparisons that may differ by rounding only."""
-    return 64 * float(np.finfo(dtype).eps)
 
 
 def _output_shape(name: str, layer: Layer, x: np.ndarray) -> tuple[int, ...]:
@@ -75,48 +71,6 @@ def _output_shape(name: str, layer: Layer, x: np.ndarray) -> tuple[int, ...]:
     if not isinstance(y, np.ndarray):
         _fail(name, f"forward must return a numpy array, got {type(y).__name__}")
     return y.shape
-
-
-def _forward_backward(
-    name: str, layer: Layer, x: np.ndarray, grad_output: np.ndarray, *, call: bool
-) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-    """One forward (via ``layer(x)`` if ``call``) and one backward, checking that
-    neither touches ``x``, dL/dy or any parameter value, and that ``p.data`` and
-    ``p.grad`` stay the same arrays. Returns copies of y, dL/dx and each grad."""
-    x_before, grad_output_before = x.copy(), grad_output.copy()
-    params = dict(layer.named_parameters())
-    arrays_before = {key: (p.data, p.grad) for key, p in params.items()}
-    values_before = {key: p.data.copy() for key, p in params.items()}
-
-    y = layer(x) if call else layer.forward(x)
-    if not np.array_equal(x, x_before):
-        _fail(name, "forward modified its input x in place; compute into a new array")
-    y = np.array(y, copy=True)
-    grad_x = layer.backward(grad_output)
-    if not isinstance(grad_x, np.ndarray):
-        _fail(
-            name,
-            f"backward must return dL/dx as a numpy array, got {type(grad_x).__name__}",
-        )
-    if not np.array_equal(x, x_before):
-        _fail(name, "backward modified the forward input x in place")
-    if not np.array_equal(grad_output, grad_output_before):
-        _fail(
-            name,
-            "backward modified grad_output (dL/dy) in place; compute into a new array",
-        )
-    for key, param in params.items():
-        data, grad = arrays_before[key]
-        if param.data is not data or param.grad is not grad:
-            _fail(
-                name,
-                f"parameter {key!r}: .data/.grad were replaced by new arrays; update "
-                "them in place (p.grad += ..., never p.grad = ...)",
-            )
-        if not np.array_equal(param.data, values_before[key]):
-            _fail(name, f"forward/backward changed the value of parameter {key!r}")
-    grads = {key: p.grad.copy() for key, p in params.items()}
-    return y, np.array(grad_x, copy=True), grads
 
 
 def _check_shapes_and_dtypes(
@@ -227,6 +181,51 @@ def _check_determinism(
             )
 
 
+def _check_second_call(
+    name: str,
+    layer: Layer,
+    x: np.ndarray,
+    grad_output: np.ndarray,
+    reference: tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]],
+) -> None:
+    """A copy that first runs forward and backward on another input, then on
+    ``x`` (its generators reset, its gradients zeroed), must give what a fresh
+    copy gave: backward refers to the most recent forward, not to a cache
+    kept from an earlier one."""
+    other = copy.deepcopy(layer)
+    states = {key: rng.bit_generator.state for key, rng in other.named_generators()}
+    # the same values in other places: still inside the inputs the strategy allows
+    x_other = np.roll(x.ravel(), 1).reshape(x.shape)
+    other.forward(x_other)
+    other.backward(grad_output * grad_output.dtype.type(-0.5))
+    for key, rng in other.named_generators():
+        rng.bit_generator.state = states[key]
+    other.zero_grad()
+    y, grad_x, grads = _forward_backward(
+        name, other, x.copy(), grad_output.copy(), call=True
+    )
+    ref_y, ref_grad_x, ref_grads = reference
+    stale = [
+        what
+        for what, actual, expected in [
+            ("the output", y, ref_y),
+            ("dL/dx", grad_x, ref_grad_x),
+            *(
+                (f"the gradient of {key!r}", grads[key], ref_grads[key])
+                for key in grads
+            ),
+        ]
+        if not _close(actual, expected)
+    ]
+    if stale:
+        _fail(
+            name,
+            f"after a forward/backward on another input, {', '.join(stale)} for x "
+            "differ from a fresh layer's: forward or backward uses something kept from "
+            "an earlier call (backward must use the most recent forward's cache)",
+        )
+
+
 def _check_registration(name: str, layer: Layer) -> None:
     """Layers and Parameters kept inside containers (``self.blocks = [...]``)
     bypass the registry: the optimizer would never see their parameters."""
@@ -328,31 +327,3 @@ def _check_gradients(
                 f"backward disagrees with float64 finite differences in {mode} mode "
                 f"for input shape {x64.shape}:\n{error.report}",
             )
-
-
-def _close(
-    actual: np.ndarray,
-    expected: np.ndarray,
-    *magnitudes: np.ndarray,
-    floor: float = 1.0,
-) -> bool:
-    """Equal up to rounding: a relative slack of 64 ulps of the dtype, measured
-    against the largest magnitude in ``expected`` and ``magnitudes`` (at least
-    ``floor``), because a result near zero can carry the rounding of large terms."""
-    if actual.shape != expected.shape:
-        return False
-    rtol = _tolerance(np.result_type(actual, expected))
-    scale = max(
-        [floor] + [float(np.max(np.abs(a))) for a in (expected, *magnitudes) if a.size]
-    )
-    return bool(np.allclose(actual, expected, rtol=rtol, atol=rtol * scale))
-
-
-def _max_difference(actual: np.ndarray, expected: np.ndarray) -> float:
-    if actual.shape != expected.shape:
-        return float("inf")
-    return (
-        float(np.max(np.abs(actual.astype(np.float64) - expected)))
-        if actual.size
-        else 0.0
-    )
