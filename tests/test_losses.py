@@ -277,3 +277,15 @@ def test_cross_entropy_gradient_is_a_fresh_array_each_time(n, k, seed):
     first[...] = 123.0
     np.testing.assert_array_equal(loss_fn.backward(), kept)
     assert first.shape == (n, k)
+
+
+def test_label_shape_hints_say_ravel_for_a_column_and_argmax_for_one_hot_rows():
+    logits = np.zeros((4, 3), dtype=np.float32)
+    with pytest.raises(
+        ValueError, match=r"got \(4, 1\); a column of labels can be flattened"
+    ):
+        SoftmaxCrossEntropy()(logits, np.zeros((4, 1), dtype=np.int64))
+    with pytest.raises(
+        ValueError, match=r"got \(4, 3\); one-hot rows give .* argmax\(axis=1\)"
+    ):
+        SoftmaxCrossEntropy()(logits, np.eye(3, dtype=np.int64)[[0, 1, 2, 0]])

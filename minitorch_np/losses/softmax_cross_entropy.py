@@ -85,9 +85,15 @@ class SoftmaxCrossEntropy(Loss):
                 "are whole numbers (one-hot labels: labels.argmax(axis=1))"
             )
         if labels.ndim != 1:
+            one_hot = labels.ndim == 2 and labels.shape[1] == logits.shape[1] > 1
+            hint = (
+                "one-hot rows give their class indices with labels.argmax(axis=1)"
+                if one_hot
+                else "a column of labels can be flattened with labels.ravel()"
+            )
             raise ValueError(
                 f"{owner}: expected labels of shape ({logits.shape[0]},), got "
-                f"{labels.shape}; a column of labels can be flattened with labels.ravel()"
+                f"{labels.shape}; {hint}"
             )
         if labels.shape[0] != logits.shape[0]:
             raise ValueError(
