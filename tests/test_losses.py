@@ -286,6 +286,6 @@ def test_label_shape_hints_say_ravel_for_a_column_and_argmax_for_one_hot_rows():
     ):
         SoftmaxCrossEntropy()(logits, np.zeros((4, 1), dtype=np.int64))
     with pytest.raises(
-        ValueError, match=r"got \(4, 3\); one-hot rows give .* argmax\(axis=1\)"
+        ValueError, match=r"got \(4, 3\); one-hot rows give .*labels\.argmax\(axis=1\)"
     ):
         SoftmaxCrossEntropy()(logits, np.eye(3, dtype=np.int64)[[0, 1, 2, 0]])
