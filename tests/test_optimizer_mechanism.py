@@ -185,14 +185,14 @@ def test_arrays_stay_the_same_between_steps():
     ]
 
 
-@pytest.mark.parametrize(
-    "build",
-    [
-        lambda ps: SGD(ps, lr=0.1, momentum=0.9),
-        lambda ps: RMSprop(ps, momentum=0.5),
-        lambda ps: Adam(ps),
-    ],
-)
+BUILDERS = [
+    lambda ps: SGD(ps, lr=0.1, momentum=0.9),
+    lambda ps: RMSprop(ps, momentum=0.5),
+    lambda ps: Adam(ps),
+]
+
+
+@pytest.mark.parametrize("build", BUILDERS)
 def test_the_state_follows_a_cast_of_the_model(build, tmp_path):
     model = Sequential(Linear(3, 2, rng=0))
     optimizer = build(model.parameters())
@@ -212,6 +212,24 @@ def test_the_state_follows_a_cast_of_the_model(build, tmp_path):
     assert all(p.dtype == np.float64 for p in model.parameters())
     twin = Sequential(Linear(3, 2, rng=0)).to(np.float64)
     build(twin.parameters()).load_state_dict(optimizer.state_dict())
+
+
+@pytest.mark.parametrize("build", BUILDERS)
+def test_state_dict_right_after_a_cast_is_in_the_new_dtype(build):
+    # before the next step: the state_dict of a checkpoint saved right then
+    model = Sequential(Linear(3, 2, rng=0))
+    optimizer = build(model.parameters())
+    x = np.ones((4, 3), np.float32)
+    optimizer.zero_grad()
+    model.backward(model.forward(x))
+    optimizer.step()
+    moments = {k: v.copy() for k, v in optimizer.state_dict()["state"][0].items()}
+    model.to(np.float64)
+    state = optimizer.state_dict()
+    for name, value in state["state"][0].items():
+        assert value.dtype == np.float64
+        np.testing.assert_array_equal(value, moments[name].astype(np.float64))
+    optimizer.load_state_dict(state)  # the round trip of the same optimizer
 
 
 def test_a_hand_assigned_array_is_packed_again():

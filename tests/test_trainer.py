@@ -286,3 +286,32 @@ def test_a_non_finite_gradient_under_a_finite_loss_stops_fit_naming_the_paramete
     after = model.state_dict()
     assert all(np.array_equal(before[k], after[k]) for k in before)
     assert optimizer.step_count == 0
+
+
+def test_evaluate_and_predict_give_every_layer_its_own_mode_back():
+    from minitorch_np.layers import BatchNorm1d, Dropout
+
+    model = Sequential(
+        Linear(3, 4, rng=0), BatchNorm1d(4), Dropout(0.5, rng=0), Linear(4, 2, rng=1)
+    )
+    trainer = Trainer(model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.1))
+    model.train()
+    model[1].eval()  # a frozen BatchNorm stays frozen
+    x = np.random.default_rng(0).normal(size=(6, 3)).astype(np.float32)
+    y = np.array([0, 1, 0, 1, 1, 0])
+    trainer.evaluate(x, y)
+    assert [layer.training for layer in (model, *model)] == [
+        True,
+        True,
+        False,
+        True,
+        True,
+    ]
+    trainer.predict(x)
+    assert [layer.training for layer in (model, *model)] == [
+        True,
+        True,
+        False,
+        True,
+        True,
+    ]

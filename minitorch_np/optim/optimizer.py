@@ -257,7 +257,9 @@ class Optimizer:
 
     # ------------------------------------------------------------------ state
     def state_dict(self) -> dict[str, Any]:
-        """Copies of everything needed to resume exactly."""
+        """Copies of everything needed to resume exactly (the state in the
+        parameters' current dtype: re-packed first if ``Layer.to`` cast them)."""
+        self.packed_parameters()
         return {
             "type": type(self).__name__,
             "hyperparameters": self.hyperparameters(),

@@ -366,13 +366,17 @@ class Trainer:
 
 @contextmanager
 def _eval_mode(model: Layer) -> Iterator[None]:
-    """Put ``model`` in eval mode for a ``with`` block, then restore its mode."""
-    was_training = model.training
+    """Put ``model`` in eval mode for a ``with`` block, then give every layer
+    back its own mode (a sub-layer may have been put in eval mode alone, e.g.
+    a frozen BatchNorm)."""
+    layers = [model, *(layer for _, layer in model.named_layers())]
+    modes = [layer.training for layer in layers]
     model.eval()
     try:
         yield
     finally:
-        model.train(was_training)
+        for layer, training in zip(layers, modes):
+            object.__setattr__(layer, "training", training)
 
 
 def _loss_is_mean(loss_fn: Loss) -> bool:
