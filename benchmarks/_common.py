@@ -7,11 +7,14 @@ thread count once, when it loads), so the scripts call it at the very top.
 
 from __future__ import annotations
 
+import argparse
+import math
 import os
 import platform
 import statistics
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
@@ -26,15 +29,81 @@ def default_threads() -> int:
         return os.cpu_count() or 1
 
 
+def positive_int(text: str) -> int:
+    """argparse ``type=``: an int >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive int, got {text!r}"
+        ) from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive int, got {value}")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    """argparse ``type=``: a finite float >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a number >= 0, got {text!r}"
+        ) from None
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """argparse ``type=``: a finite float > 0."""
+    value = non_negative_float(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("expected a number > 0, got 0")
+    return value
+
+
+def json_path(text: str) -> str:
+    """argparse ``type=``: a file path whose folder exists (checked before the
+    run, not after it)."""
+    folder = Path(text).resolve().parent
+    if not folder.is_dir():
+        raise argparse.ArgumentTypeError(f"the folder {str(folder)!r} does not exist")
+    return text
+
+
+def data_folder(text: str) -> str:
+    """argparse ``type=``: a folder holding MNIST's training files (in it or
+    in its mnist/), so that --data is what the benchmark reads."""
+    folder = Path(text)
+    names = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte")
+    found = all(
+        any((place / f"{name}{suffix}").is_file() for place in (folder, folder / "mnist")
+            for suffix in ("", ".gz"))
+        for name in names
+    )  # fmt: skip
+    if not found:
+        raise argparse.ArgumentTypeError(
+            f"no MNIST training files ({', '.join(names)}, or .gz) in {text!r} or its mnist/"
+        )
+    return text
+
+
+def argument_parser(description: str) -> argparse.ArgumentParser:
+    """The scripts' parser: no abbreviated options (``--thread`` must not pass
+    for the ``--threads`` that `threads_from_argv` reads before it)."""
+    return argparse.ArgumentParser(description=description, allow_abbrev=False)
+
+
 def threads_from_argv(argv: Sequence[str]) -> int:
-    """The value of ``--threads N`` / ``--threads=N`` in ``argv`` (else the CPU
-    count), read before argparse runs because numpy must not be imported yet."""
-    for index, arg in enumerate(argv):
-        if arg == "--threads" and index + 1 < len(argv):
-            return int(argv[index + 1])
-        if arg.startswith("--threads="):
-            return int(arg.split("=", 1)[1])
-    return default_threads()
+    """The value of ``--threads N`` / ``--threads=N`` in ``argv`` (the last one,
+    as argparse takes it; else the CPU count), read before the script's own
+    parser runs because numpy must not be imported yet. A bad value ends the
+    script with argparse's usage error."""
+    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    parser.add_argument("--threads", type=positive_int)
+    known, _ = parser.parse_known_args(list(argv))
+    return known.threads if known.threads is not None else default_threads()
 
 
 def set_thread_environment(threads: int) -> None:

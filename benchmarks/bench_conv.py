@@ -59,11 +59,16 @@ from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 from _common import (  # noqa: E402
+    argument_parser,
+    data_folder,
     default_threads,
     environment_lines,
+    json_path,
     load_average,
     load_mnist_train,
     median,
+    non_negative_float,
+    positive_int,
 )
 from _conv_references import (  # noqa: E402
     BATCH,
@@ -263,16 +268,16 @@ def print_tables(rows: list[dict[str, Any]], threads: int) -> None:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argument_parser(__doc__.split("\n\n")[0])
     parser.add_argument(
         "--repeats",
-        type=int,
+        type=positive_int,
         default=5,
         help="timed rounds (median reported; default 5)",
     )
     parser.add_argument(
         "--threads",
-        type=int,
+        type=positive_int,
         default=default_threads(),
         help="BLAS and PyTorch threads (default: the CPU count)",
     )
@@ -280,14 +285,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--only", choices=["layers", "epochs"], help="run one part only"
     )
     parser.add_argument(
-        "--calls", type=int, default=10, help="calls per timed layer round (default 10)"
+        "--calls",
+        type=positive_int,
+        default=10,
+        help="calls per timed layer round (default 10)",
     )
     parser.add_argument(
-        "--limit", type=int, help="stop each epoch after this many batches (quick runs)"
+        "--limit",
+        type=positive_int,
+        help="stop each epoch after this many batches (quick runs)",
     )
     parser.add_argument(
         "--pause",
-        type=float,
+        type=non_negative_float,
         default=0.3,
         help="seconds of sleep before each timed epoch",
     )
@@ -295,21 +305,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--no-torch", action="store_true", help="skip PyTorch even if installed"
     )
     parser.add_argument(
-        "--json", metavar="PATH", help="also write the JSON lines to PATH"
+        "--json",
+        metavar="PATH",
+        type=json_path,
+        help="also write the JSON lines to PATH",
     )
     parser.add_argument(
-        "--data", help="folder with mnist/ (default: MINITORCH_NP_DATA)"
+        "--data",
+        type=data_folder,
+        help="folder with mnist/ (default: MINITORCH_NP_DATA)",
     )
-    args = parser.parse_args(argv)
-    if (
-        min(args.repeats, args.threads, args.calls) < 1
-        or args.pause < 0
-        or (args.limit or 1) < 1
-    ):
-        parser.error(
-            "--repeats, --threads, --calls and --limit must be positive, --pause not negative"
-        )
-    return args  # fmt: skip
+    return parser.parse_args(argv)  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> None:

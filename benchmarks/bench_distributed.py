@@ -36,6 +36,8 @@ import sys
 import time
 from pathlib import Path
 
+from _common import json_path, positive_float, positive_int
+
 HERE = Path(__file__).resolve().parent
 #: Parameters of the CNN of issue 14: conv(1->32, 3x3) conv(32->64, 3x3)
 #: Linear(3136, 128) Linear(128, 10), weights and biases.
@@ -247,10 +249,12 @@ def projection(mlp_per_image: float, mlp_fixed: float, batch: int = 256) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--samples", type=int, default=60000)
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--timeout", type=float, default=300.0, help="per run")
-    parser.add_argument("--json", help="append the raw runs to this file")
+    parser.add_argument("--samples", type=positive_int, default=60000)
+    parser.add_argument("--repeats", type=positive_int, default=5)
+    parser.add_argument("--timeout", type=positive_float, default=300.0, help="per run")
+    parser.add_argument(
+        "--json", type=json_path, help="append the raw runs to this file"
+    )
     args = parser.parse_args()
     if args.worker:
         worker(args)

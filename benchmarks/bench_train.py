@@ -80,11 +80,16 @@ from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 from _common import (  # noqa: E402
+    argument_parser,
+    data_folder,
     default_threads,
     environment_lines,
+    json_path,
     load_average,
     load_mnist_train,
     median,
+    non_negative_float,
+    positive_int,
 )
 from _train_impls import (  # noqa: E402
     Config,
@@ -274,13 +279,13 @@ def print_targets(table: list[dict[str, Any]]) -> None:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argument_parser(__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--repeats", "--epochs", type=int, default=5, dest="repeats",
+        "--repeats", "--epochs", type=positive_int, default=5, dest="repeats",
         help="timed epochs per implementation and configuration (median reported; default 5)",
     )  # fmt: skip
     parser.add_argument(
-        "--threads", type=int, default=default_threads(),
+        "--threads", type=positive_int, default=default_threads(),
         help="BLAS and PyTorch threads (default: the CPU count)",
     )  # fmt: skip
     parser.add_argument(
@@ -297,7 +302,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         f"widths H = {', '.join(map(str, SCALING_WIDTHS))} (step loop, floor, PyTorch tuned)",
     )  # fmt: skip
     parser.add_argument(
-        "--samples", type=int, default=None,
+        "--samples", type=positive_int, default=None,
         help="train on the first N MNIST images per epoch (default: all 60000)",
     )  # fmt: skip
     parser.add_argument(
@@ -305,23 +310,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help=f"comma-separated subset of: {', '.join(IMPLEMENTATIONS)}",
     )  # fmt: skip
     parser.add_argument(
-        "--pause", type=float, default=0.3,
+        "--pause", type=non_negative_float, default=0.3,
         help="seconds of sleep before each timed epoch (default 0.3)",
     )  # fmt: skip
     parser.add_argument(
         "--no-torch", action="store_true", help="skip PyTorch even if installed"
     )
     parser.add_argument(
-        "--json", metavar="PATH", help="also write the JSON lines to PATH"
+        "--json",
+        metavar="PATH",
+        type=json_path,
+        help="also write the JSON lines to PATH",
     )
     parser.add_argument(
-        "--data", default=None, help="folder with mnist/ (default: MINITORCH_NP_DATA)"
-    )
+        "--data", default=None, type=data_folder,
+        help="folder with mnist/ (default: MINITORCH_NP_DATA)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
-    if args.repeats < 1 or args.threads < 1 or args.pause < 0:
-        parser.error("--repeats and --threads must be positive, --pause not negative")
-    if args.samples is not None and args.samples < 1:
-        parser.error("--samples must be positive")
     args.implementations = tuple(args.implementations.split(","))
     unknown = set(args.implementations) - set(IMPLEMENTATIONS)
     if unknown:
@@ -383,8 +388,17 @@ def main(argv: list[str] | None = None) -> None:
             "PyTorch: skipped"
             + (" (--no-torch)" if args.no_torch else " (not installed)")
         )
+    if not implementations:
+        sys.exit(
+            f"bench_train.py: nothing to time: --implementations {','.join(args.implementations)} "
+            "holds only PyTorch loops, and PyTorch is skipped"
+        )
     x, y = load_mnist_train(args.data)
     if args.samples is not None:
+        if args.samples > len(x):
+            sys.exit(
+                f"bench_train.py: --samples {args.samples}: MNIST has {len(x)} training images"
+            )
         x, y = x[: args.samples], y[: args.samples]
     times = run(configs, x, y, args.repeats, args.threads, implementations, args.pause)
     table = rows(configs, times, n_samples=len(x))

@@ -41,7 +41,15 @@ import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 
 import numpy as np  # noqa: E402
-from _common import default_threads, environment_lines, load_mnist_train, median  # noqa: E402
+from _common import (  # noqa: E402
+    argument_parser,
+    data_folder,
+    default_threads,
+    environment_lines,
+    load_mnist_train,
+    median,
+    positive_int,
+)
 
 from minitorch_np.data import DataLoader  # noqa: E402
 from minitorch_np.layers import Linear, Sequential  # noqa: E402
@@ -145,21 +153,20 @@ def timed(epoch: Callable[[], None]) -> float:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeats", "--epochs", type=int, default=5, dest="repeats",
+    parser = argument_parser(__doc__.split("\n\n")[0])
+    parser.add_argument("--repeats", "--epochs", type=positive_int, default=5, dest="repeats",
                         help="timed epochs per implementation (median reported; default 5)")  # fmt: skip
     parser.add_argument("--per-sample-fraction", type=float, default=1 / 6,
                         help="fraction of an epoch the per-sample loop runs (default 1/6)")  # fmt: skip
-    parser.add_argument("--threads", type=int, default=default_threads(),
+    parser.add_argument("--threads", type=positive_int, default=default_threads(),
                         help="BLAS threads (default: the CPU count)")  # fmt: skip
     parser.add_argument(
-        "--data", default=None, help="folder with mnist/ (default: MINITORCH_NP_DATA)"
-    )
+        "--data", default=None, type=data_folder,
+        help="folder with mnist/ (default: MINITORCH_NP_DATA)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
-    if not 0 < args.per_sample_fraction <= 1:
+    if not 0 < args.per_sample_fraction <= 1:  # (also refuses nan)
         parser.error("--per-sample-fraction must be in (0, 1]")
-    if args.repeats < 1:
-        parser.error("--repeats must be positive")
     return args
 
 

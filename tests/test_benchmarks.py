@@ -109,3 +109,82 @@ def test_benchmark_default_run_is_the_report_sizes_and_wide_adds_the_wide_ones()
     assert {c.sizes for c in wide} >= {(784, 1024, 1024, 10), (784, 2048, 2048, 10)}
     scaling = bench.chosen_configs(bench.parse_args(["--scaling"]))
     assert [c.sizes[1] for c in scaling] == list(bench.SCALING_WIDTHS)
+
+
+# ---------------------------------------------------------------------- arguments
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+@pytest.mark.parametrize(
+    ("script", "arguments", "message"),
+    [
+        (
+            "bench_train.py",
+            ["--threads", "abc"],
+            "argument --threads: expected a positive int, got 'abc'",
+        ),
+        ("bench_train.py", ["--thread", "1"], "unrecognized arguments: --thread 1"),
+        (
+            "bench_train.py",
+            ["--pause", "nan"],
+            "argument --pause: expected a finite number >= 0",
+        ),
+        (
+            "bench_train.py",
+            ["--samples", "0"],
+            "argument --samples: expected a positive int, got 0",
+        ),
+        (
+            "bench_train.py",
+            ["--json", "/no/such/folder/x.jsonl"],
+            "argument --json: the folder",
+        ),
+        (
+            "bench_conv.py",
+            ["--limit", "0"],
+            "argument --limit: expected a positive int, got 0",
+        ),
+        (
+            "bench_conv.py",
+            ["--threads", "0"],
+            "argument --threads: expected a positive int, got 0",
+        ),
+        (
+            "report_baseline.py",
+            ["--threads", "-3"],
+            "argument --threads: expected a positive int",
+        ),
+        (
+            "bench_data.py",
+            ["--repeats", "0"],
+            "argument --repeats: expected a positive int, got 0",
+        ),
+        (
+            "bench_distributed.py",
+            ["--repeats", "0"],
+            "argument --repeats: expected a positive int",
+        ),
+    ],
+)
+def test_bad_arguments_are_usage_errors_naming_the_flag(script, arguments, message):
+    import subprocess
+
+    result = subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), *arguments],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_data_must_hold_mnist(tmp_path):
+    import subprocess
+
+    result = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "bench_train.py"), "--data", str(tmp_path)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "argument --data: no MNIST training files" in result.stderr
+    assert not (tmp_path / "mnist").exists()  # nothing downloaded
