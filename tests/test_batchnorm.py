@@ -332,3 +332,15 @@ def test_flags_must_be_booleans(name):
         TypeError, match=rf"BatchNorm1d: expected {name} to be True or False, got 'no'"
     ):
         BatchNorm1d(3, **{name: "no"})
+
+
+def test_a_batch_variance_that_overflows_is_an_error_not_zeros():
+    layer = BatchNorm1d(1, dtype=np.float16)
+    x = np.array([[300.0], [-300.0], [100.0], [0.0]], dtype=np.float16)
+    message = (
+        r"BatchNorm1d\(1.*\): the batch variance of 1 features is not finite in float16"
+    )
+    # np.errstate(all="raise"): no warning leaks, the error says it
+    with np.errstate(all="raise"), pytest.raises(FloatingPointError, match=message):
+        layer(x)
+    assert layer.running_var[0] == 1  # nothing was blended in

@@ -289,3 +289,13 @@ def test_label_shape_hints_say_ravel_for_a_column_and_argmax_for_one_hot_rows():
         ValueError, match=r"got \(4, 3\); one-hot rows give .*labels\.argmax\(axis=1\)"
     ):
         SoftmaxCrossEntropy()(logits, np.eye(3, dtype=np.int64)[[0, 1, 2, 0]])
+
+
+def test_mse_of_values_whose_squares_overflow_the_dtype_is_finite():
+    loss = MSELoss()
+    assert loss(
+        np.array([1e20, 0], np.float32), np.zeros(2, np.float32)
+    ) == pytest.approx(5e39)
+    assert loss(
+        np.array([300.0], np.float16), np.zeros(1, np.float16)
+    ) == pytest.approx(9e4)

@@ -188,3 +188,13 @@ def test_pools_match_pytorch_ties_included(kernel, stride, padding):
         np.testing.assert_allclose(
             ours.backward(g), x_t.grad.numpy(), rtol=1e-12, atol=1e-15
         )
+
+
+def test_float16_averages_are_summed_without_overflow():
+    from minitorch_np.layers import AvgPool2d, GlobalAvgPool2d
+
+    x = np.full((1, 1, 32, 32), 100, dtype=np.float16)
+    for pool in (GlobalAvgPool2d(), AvgPool2d(32)):
+        out = pool(x)
+        assert out.dtype == np.float16
+        np.testing.assert_array_equal(out.ravel(), [100])

@@ -135,10 +135,18 @@ class BatchNorm1d(Layer):
         return x_hat * self.weight.data + self.bias.data
 
     def _batch_statistics(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Per-feature mean and biased variance of the batch."""
+        """Per-feature mean and biased variance of the batch; FloatingPointError
+        when the variance overflows the dtype (every output would be 0)."""
         mean = x.mean(axis=0)
         centered = x - mean
-        var = np.mean(centered * centered, axis=0)
+        with np.errstate(over="ignore"):  # checked below, with the layer's name
+            var = np.mean(centered * centered, axis=0)
+        if not np.isfinite(var).all():
+            raise FloatingPointError(
+                f"{self!r}: the batch variance of {int((~np.isfinite(var)).sum())} "
+                f"features is not finite in {x.dtype} (inputs too large, or inf/NaN); "
+                "scale the inputs or use a wider dtype (float32/float64)"
+            )
         return mean, var
 
     def _update_running_statistics(

@@ -186,7 +186,7 @@ class AvgPool2d(_Pool2d):
     def forward(self, x: np.ndarray) -> np.ndarray:
         geometry = self._checked_geometry(x)
         windows = window_view(pad_channels_last(x, geometry.padding), geometry)
-        return windows.mean(axis=(3, 4), dtype=x.dtype).transpose(0, 3, 1, 2)
+        return _mean(windows, (3, 4)).transpose(0, 3, 1, 2)
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
         grad, geometry = self._checked_grad(grad_output)
@@ -212,7 +212,7 @@ class GlobalAvgPool2d(Layer):
     def forward(self, x: np.ndarray) -> np.ndarray:
         check_image_batch(repr(self), x, None, None)
         self._input_shape = x.shape
-        return x.mean(axis=(2, 3), dtype=x.dtype)
+        return _mean(x, (2, 3))
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
         shape = self._input_shape
@@ -221,3 +221,10 @@ class GlobalAvgPool2d(Layer):
         check_grad_shape(repr(self), grad_output, shape[:2])
         share = grad_output / grad_output.dtype.type(shape[2] * shape[3])
         return np.broadcast_to(share[:, :, None, None], shape).copy()
+
+
+def _mean(values: np.ndarray, axis: tuple[int, int]) -> np.ndarray:
+    """The mean over ``axis`` in ``values``' dtype, summed in at least float32
+    (a float16 sum of 1024 values of 100 would overflow)."""
+    accumulate = np.promote_types(values.dtype, np.float32)
+    return values.mean(axis=axis, dtype=accumulate).astype(values.dtype, copy=False)

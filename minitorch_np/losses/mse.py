@@ -32,7 +32,9 @@ class MSELoss(Loss):
         if prediction.size == 0:
             raise ValueError("MSELoss: got an empty prediction")
         self._diff = prediction - target.astype(prediction.dtype, copy=False)
-        total = np.square(self._diff).sum(dtype=np.float64)
+        total = np.square(
+            self._diff, dtype=np.float64
+        ).sum()  # no overflow of the squares
         return float(total / self._diff.size if self.reduction == "mean" else total)
 
     def backward(self) -> np.ndarray:
