@@ -29,6 +29,8 @@ def default_threads() -> int:
         return os.cpu_count() or 1
 
 
+# The argparse types below mirror minitorch_np.cli's, which cannot be imported
+# here: it loads numpy, which must wait for set_thread_environment.
 def positive_int(text: str) -> int:
     """argparse ``type=``: an int >= 1."""
     try:

@@ -304,19 +304,7 @@ def test_evaluate_and_predict_give_every_layer_its_own_mode_back():
     model[1].eval()  # a frozen BatchNorm stays frozen
     x = np.random.default_rng(0).normal(size=(6, 3)).astype(np.float32)
     y = np.array([0, 1, 0, 1, 1, 0])
-    trainer.evaluate(x, y)
-    assert [layer.training for layer in (model, *model)] == [
-        True,
-        True,
-        False,
-        True,
-        True,
-    ]
-    trainer.predict(x)
-    assert [layer.training for layer in (model, *model)] == [
-        True,
-        True,
-        False,
-        True,
-        True,
-    ]
+    for run in (lambda: trainer.evaluate(x, y), lambda: trainer.predict(x)):
+        run()
+        modes = [layer.training for layer in (model, *model)]
+        assert modes == [True, True, False, True, True]
