@@ -52,6 +52,11 @@ def atomic_write(destination: Path) -> Iterator[tuple[BinaryIO, Path]]:
     download) before the rename. The file gets the usual permissions (0o666
     minus the umask).
     """
+    if not destination.parent.is_dir():
+        raise FileNotFoundError(
+            f"cannot write {str(destination)!r}: the folder {str(destination.parent)!r} "
+            "does not exist"
+        )
     remove_stale_temporaries(destination.parent)
     temporary = temporary_name(destination)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)

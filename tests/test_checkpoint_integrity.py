@@ -320,3 +320,96 @@ def test_temporaries_of_a_killed_save_are_removed_by_the_next_save(saved: Path) 
     model, optimizer = model_and_optimizer()
     save_checkpoint(saved, model, optimizer, epoch=3)
     assert sorted(os.listdir(saved.parent)) == sorted(["run.npz", mine.name])
+
+
+# ---------------------------------------------------------------------- crafted entries
+def patch_central_directory(
+    path: Path, name: str, *, file_size=None, flag=None
+) -> None:
+    """Overwrite, in the central directory only, the uncompressed size (or the
+    flags) recorded for entry ``name``: the local data stays as written."""
+    data = bytearray(path.read_bytes())
+    record = data.rfind(b"PK\x01\x02" + b"", 0)
+    while record != -1:
+        name_length = int.from_bytes(data[record + 28 : record + 30], "little")
+        if data[record + 46 : record + 46 + name_length] == name.encode():
+            if file_size is not None:
+                data[record + 24 : record + 28] = file_size.to_bytes(4, "little")
+            if flag is not None:
+                flags = int.from_bytes(data[record + 8 : record + 10], "little") | flag
+                data[record + 8 : record + 10] = flags.to_bytes(2, "little")
+            path.write_bytes(bytes(data))
+            return
+        record = data.rfind(b"PK\x01\x02", 0, record)
+    raise AssertionError(f"no central directory record for {name}")
+
+
+def test_a_central_directory_claiming_more_bytes_than_the_file_is_refused(
+    saved: Path,
+) -> None:
+    patch_central_directory(saved, "metadata.npy", file_size=2**31)
+    model, optimizer, before = fresh()
+    with pytest.raises(
+        ValueError, match=r"run\.npz.*corrupt: entry 'metadata\.npy' claims"
+    ):
+        load_checkpoint(saved, model, optimizer)
+    assert_unchanged(model, optimizer, before)
+
+
+def test_an_encrypted_entry_is_refused(saved: Path) -> None:
+    patch_central_directory(saved, "metadata.npy", flag=0x1)
+    with pytest.raises(ValueError, match=r"entry 'metadata\.npy' is encrypted"):
+        load_checkpoint(saved, *fresh()[:2])
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        (npy_bytes(np.zeros((10**6,), dtype="V0"))[:128], r"has dtype \|V0"),
+        (b"\x93NUMPY\x01\x00" + (10).to_bytes(2, "little") + b"{'descr'  ", r"corrupt"),
+    ],
+)
+def test_entries_of_empty_elements_or_malformed_headers_are_refused(
+    saved: Path, payload: bytes, message: str
+) -> None:
+    contents = entries(saved)
+    contents["extra.npy"] = payload
+    rewrite(saved, contents)
+    with pytest.raises(ValueError, match=r"run\.npz.*" + message):
+        load_checkpoint(saved, *fresh()[:2])
+
+
+def test_metadata_nested_too_deeply_is_a_value_error(saved: Path) -> None:
+    deep: list = []
+    for _ in range(800):
+        deep = [deep]
+    with_metadata(saved, lambda m: m.update(scheduler={"a": deep}))
+    with pytest.raises(ValueError, match=r"run\.npz.*(nested too deeply|malformed)"):
+        load_checkpoint(saved, *fresh()[:2])
+
+
+def test_ctrl_c_while_restoring_puts_every_object_back(
+    saved: Path, monkeypatch
+) -> None:
+    model, optimizer, before = fresh()
+    monkeypatch.setattr(
+        type(optimizer),
+        "load_state_dict",
+        lambda self, state: (_ for _ in ()).throw(KeyboardInterrupt),
+    )
+    with pytest.raises(KeyboardInterrupt):
+        load_checkpoint(saved, model, optimizer)
+    monkeypatch.undo()
+    assert_unchanged(model, optimizer, before)
+
+
+def test_a_folder_is_not_a_checkpoint_and_a_missing_folder_is_named(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(ValueError, match=r"is a folder, not a checkpoint file"):
+        load_checkpoint(tmp_path, *fresh()[:2])
+    model, optimizer = model_and_optimizer()
+    with pytest.raises(
+        FileNotFoundError, match=r"the folder '.*nowhere' does not exist"
+    ):
+        save_checkpoint(tmp_path / "nowhere" / "run.npz", model, optimizer)

@@ -177,7 +177,10 @@ def load_checkpoint(
                 for name in archive.entries
                 if name != "metadata"
             }
-        parts = {name: unpack(metadata[name], arrays) for name in checks.SECTIONS}
+        try:
+            parts = {name: unpack(metadata[name], arrays) for name in checks.SECTIONS}
+        except RecursionError:
+            raise ValueError("malformed metadata: nested too deeply") from None
         _check_generators(parts["generators"], model, train_loader)
     except ValueError as error:
         raise ValueError(f"{where}: {error}") from None
@@ -187,6 +190,9 @@ def load_checkpoint(
     except Exception as error:
         snapshot.restore()
         raise ValueError(f"{where}: the checkpoint does not fit: {error}") from error
+    except BaseException:  # Ctrl-C in the middle: every object as it was, then stop
+        snapshot.restore()
+        raise
     return Checkpoint(epoch=epoch, history=history, metadata=metadata)
 
 

@@ -12,6 +12,7 @@ ValueError.
 
 from __future__ import annotations
 
+import tokenize
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -25,6 +26,9 @@ from minitorch_np._atomic import atomic_write
 __all__ = ["NpzReader", "write_npz"]
 
 MAX_HEADER_BYTES = 10000
+#: dtype kinds an entry may hold: booleans, numbers and unicode text (whose
+#: elements all take at least one byte).
+_KINDS = "biufcU"
 _ERRORS = (
     zipfile.BadZipFile,
     zipfile.LargeZipFile,
@@ -32,6 +36,10 @@ _ERRORS = (
     EOFError,
     OSError,
     KeyError,
+    SyntaxError,  # a malformed .npy header (numpy parses it as a literal)
+    tokenize.TokenError,
+    TypeError,
+    RuntimeError,  # e.g. an entry marked encrypted
 )
 
 
@@ -49,6 +57,8 @@ class NpzReader:
     whose message says what is wrong (the caller adds the file name)."""
 
     def __init__(self, path: Path) -> None:
+        if path.is_dir():
+            raise ValueError("is a folder, not a checkpoint file")
         if path.is_file() and not zipfile.is_zipfile(path):
             raise ValueError("not a checkpoint (not an .npz archive)")
         try:
@@ -56,10 +66,17 @@ class NpzReader:
         except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as error:
             raise ValueError(f"the file is corrupt ({error})") from None
         try:
+            self._size = path.stat().st_size
             self.entries = {
                 info.filename[: -len(".npy")]: self._check_entry(info)
                 for info in self._zip.infolist()
             }
+            stored = sum(info.file_size for info in self._zip.infolist())
+            if stored > self._size:
+                raise ValueError(
+                    f"the file is corrupt: its entries claim {stored} bytes, more than "
+                    f"the file's {self._size}"
+                )
         except BaseException:
             self._zip.close()
             raise
@@ -83,6 +100,13 @@ class NpzReader:
                 f"entry {name!r} is compressed; checkpoints store arrays uncompressed "
                 "(np.savez), so a small file cannot expand into a large one"
             )
+        if info.flag_bits & 0x1:
+            raise ValueError(f"entry {name!r} is encrypted; checkpoints are not")
+        if info.compress_size != info.file_size or info.file_size > self._size:
+            raise ValueError(
+                f"the file is corrupt: entry {name!r} claims {info.file_size} bytes "
+                f"({info.compress_size} stored) in a file of {self._size}"
+            )
         try:
             with self._zip.open(info) as file:
                 version = npy.read_magic(file)
@@ -98,6 +122,10 @@ class NpzReader:
         if dtype.hasobject:
             raise ValueError(
                 f"entry {name!r} holds Python objects, which are never loaded"
+            )
+        if dtype.kind not in _KINDS or dtype.itemsize == 0:
+            raise ValueError(
+                f"entry {name!r} has dtype {dtype}; checkpoints hold numbers and text only"
             )
         data_bytes = dtype.itemsize
         for dim in shape:
