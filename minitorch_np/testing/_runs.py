@@ -11,17 +11,17 @@ import numpy as np
 from minitorch_np.layers.layer import Layer
 
 
-def _fail(name: str, message: str) -> NoReturn:
+def fail(name: str, message: str) -> NoReturn:
     __tracebackhide__ = True  # pytest: show the failing check, not this helper
     raise AssertionError(f"check_layer({name}): {message}")
 
 
-def _tolerance(dtype: np.dtype) -> float:
+def tolerance_of(dtype: np.dtype) -> float:
     """Relative slack for comparisons that may differ by rounding only."""
     return 64 * float(np.finfo(dtype).eps)
 
 
-def _forward_backward(
+def forward_backward(
     name: str, layer: Layer, x: np.ndarray, grad_output: np.ndarray, *, call: bool
 ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """One forward (via ``layer(x)`` if ``call``) and one backward, checking that
@@ -34,36 +34,36 @@ def _forward_backward(
 
     y = layer(x) if call else layer.forward(x)
     if not np.array_equal(x, x_before):
-        _fail(name, "forward modified its input x in place; compute into a new array")
+        fail(name, "forward modified its input x in place; compute into a new array")
     y = np.array(y, copy=True)
     grad_x = layer.backward(grad_output)
     if not isinstance(grad_x, np.ndarray):
-        _fail(
+        fail(
             name,
             f"backward must return dL/dx as a numpy array, got {type(grad_x).__name__}",
         )
     if not np.array_equal(x, x_before):
-        _fail(name, "backward modified the forward input x in place")
+        fail(name, "backward modified the forward input x in place")
     if not np.array_equal(grad_output, grad_output_before):
-        _fail(
+        fail(
             name,
             "backward modified grad_output (dL/dy) in place; compute into a new array",
         )
     for key, param in params.items():
         data, grad = arrays_before[key]
         if param.data is not data or param.grad is not grad:
-            _fail(
+            fail(
                 name,
                 f"parameter {key!r}: .data/.grad were replaced by new arrays; update "
                 "them in place (p.grad += ..., never p.grad = ...)",
             )
         if not np.array_equal(param.data, values_before[key]):
-            _fail(name, f"forward/backward changed the value of parameter {key!r}")
+            fail(name, f"forward/backward changed the value of parameter {key!r}")
     grads = {key: p.grad.copy() for key, p in params.items()}
     return y, np.array(grad_x, copy=True), grads
 
 
-def _close(
+def close(
     actual: np.ndarray,
     expected: np.ndarray,
     *magnitudes: np.ndarray,
@@ -74,14 +74,14 @@ def _close(
     ``floor``), because a result near zero can carry the rounding of large terms."""
     if actual.shape != expected.shape:
         return False
-    rtol = _tolerance(np.result_type(actual, expected))
+    rtol = tolerance_of(np.result_type(actual, expected))
     scale = max(
         [floor] + [float(np.max(np.abs(a))) for a in (expected, *magnitudes) if a.size]
     )
     return bool(np.allclose(actual, expected, rtol=rtol, atol=rtol * scale))
 
 
-def _max_difference(actual: np.ndarray, expected: np.ndarray) -> float:
+def max_difference(actual: np.ndarray, expected: np.ndarray) -> float:
     if actual.shape != expected.shape:
         return float("inf")
     return (

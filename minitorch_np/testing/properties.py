@@ -13,10 +13,10 @@ from minitorch_np.gradcheck import GradcheckError, gradcheck
 from minitorch_np.layers.layer import Layer
 from minitorch_np.parameter import Parameter
 from minitorch_np.testing._runs import (
-    _close,
-    _fail,
-    _forward_backward,
-    _max_difference,
+    close,
+    fail,
+    forward_backward,
+    max_difference,
 )
 
 
@@ -46,7 +46,7 @@ def check_example(
     ).astype(dtype)
 
     first = copy.deepcopy(layer)
-    y, grad_x, grads = _forward_backward(name, first, x, grad_output, call=True)
+    y, grad_x, grads = forward_backward(name, first, x, grad_output, call=True)
     _check_shapes_and_dtypes(name, first, x, y, grad_x)
     _check_accumulation(name, first, grad_output, grad_x, grads)
     _check_accumulate_grad(name, copy.deepcopy(layer), x, grad_output, grads)
@@ -69,7 +69,7 @@ def _parameter_dtype(layer: Layer) -> np.dtype:
 def _output_shape(name: str, layer: Layer, x: np.ndarray) -> tuple[int, ...]:
     y = layer.forward(x.copy())
     if not isinstance(y, np.ndarray):
-        _fail(name, f"forward must return a numpy array, got {type(y).__name__}")
+        fail(name, f"forward must return a numpy array, got {type(y).__name__}")
     return y.shape
 
 
@@ -77,23 +77,23 @@ def _check_shapes_and_dtypes(
     name: str, layer: Layer, x: np.ndarray, y: np.ndarray, grad_x: np.ndarray
 ) -> None:
     if y.dtype != x.dtype:
-        _fail(
+        fail(
             name,
             f"forward turned a {x.dtype} input into a {y.dtype} output; keep the input dtype",
         )
     if grad_x.shape != x.shape:
-        _fail(
+        fail(
             name,
             f"backward returned dL/dx of shape {grad_x.shape}, expected the input's {x.shape}",
         )
     if grad_x.dtype != x.dtype:
-        _fail(
+        fail(
             name,
             f"backward returned dL/dx of dtype {grad_x.dtype}, expected the input's {x.dtype}",
         )
     for key, param in layer.named_parameters():
         if param.grad.shape != param.data.shape or param.grad.dtype != param.data.dtype:
-            _fail(
+            fail(
                 name,
                 f"parameter {key!r}: grad has shape {param.grad.shape} dtype {param.grad.dtype}, "
                 f"expected the parameter's {param.data.shape} {param.data.dtype}",
@@ -111,16 +111,16 @@ def _check_accumulation(
     the same parameter gradients again, so every ``.grad`` doubles."""
     second_grad_x = layer.backward(grad_output.copy())
     if not np.array_equal(second_grad_x, grad_x):
-        _fail(
+        fail(
             name, "a second backward() for the same forward returned a different dL/dx"
         )
     for key, param in layer.named_parameters():
         expected = 2 * grads[key]
-        if not _close(param.grad, expected, floor=0.0):  # g + g vs 2 g: tiny slack
-            _fail(
+        if not close(param.grad, expected, floor=0.0):  # g + g vs 2 g: tiny slack
+            fail(
                 name,
                 f"parameter {key!r}: after two backward() calls grad is not twice the "
-                f"single gradient (max abs difference {_max_difference(param.grad, expected):.3g}); "
+                f"single gradient (max abs difference {max_difference(param.grad, expected):.3g}); "
                 "backward must ADD into .grad (p.grad += ...), not assign it",
             )
 
@@ -139,12 +139,12 @@ def _check_accumulate_grad(
     layer.forward(x.copy())
     layer.accumulate_grad(grad_output.copy())
     for key, param in layer.named_parameters():
-        if not _close(param.grad, grads[key], floor=0.0):
-            _fail(
+        if not close(param.grad, grads[key], floor=0.0):
+            fail(
                 name,
                 f"parameter {key!r}: accumulate_grad() left a different gradient than "
                 f"backward() (max abs difference "
-                f"{_max_difference(param.grad, grads[key]):.3g}); an override must add "
+                f"{max_difference(param.grad, grads[key]):.3g}); an override must add "
                 "exactly the dL/dw that backward adds",
             )
 
@@ -158,24 +158,24 @@ def _check_determinism(
 ) -> None:
     """An identical copy, run through ``forward`` (not ``__call__``), must give
     bit-identical output and gradients."""
-    y, grad_x, grads = _forward_backward(
+    y, grad_x, grads = forward_backward(
         name, layer, x.copy(), grad_output.copy(), call=False
     )
     ref_y, ref_grad_x, ref_grads = reference
     if not np.array_equal(y, ref_y):
-        _fail(
+        fail(
             name,
             "two identical layers gave different outputs for the same input "
             "(or layer(x) differs from layer.forward(x))",
         )
     if not np.array_equal(grad_x, ref_grad_x):
-        _fail(
+        fail(
             name,
             "two identical layers gave different dL/dx for the same input and dL/dy",
         )
     for key, grad in grads.items():
         if not np.array_equal(grad, ref_grads[key]):
-            _fail(
+            fail(
                 name,
                 f"two identical layers gave different gradients for parameter {key!r}",
             )
@@ -201,7 +201,7 @@ def _check_second_call(
     for key, rng in other.named_generators():
         rng.bit_generator.state = states[key]
     other.zero_grad()
-    y, grad_x, grads = _forward_backward(
+    y, grad_x, grads = forward_backward(
         name, other, x.copy(), grad_output.copy(), call=True
     )
     ref_y, ref_grad_x, ref_grads = reference
@@ -215,10 +215,10 @@ def _check_second_call(
                 for key in grads
             ),
         ]
-        if not _close(actual, expected)
+        if not close(actual, expected)
     ]
     if stale:
-        _fail(
+        fail(
             name,
             f"after a forward/backward on another input, {', '.join(stale)} for x "
             "differ from a fresh layer's: forward or backward uses something kept from "
@@ -237,7 +237,7 @@ def _check_registration(name: str, layer: Layer) -> None:
                 continue
             for item in value.values() if isinstance(value, dict) else value:
                 if isinstance(item, (Layer, Parameter)) and id(item) not in registered:
-                    _fail(
+                    fail(
                         name,
                         f"{item!r} held in {type(owner).__name__}.{attribute} (a "
                         f"{type(value).__name__}) is not registered, so parameters(), "
@@ -253,7 +253,7 @@ def _check_mode_propagation(name: str, layer: Layer) -> None:
             type(sub).__name__ for sub in _all_layers(layer) if sub.training != mode
         ]
         if stale:
-            _fail(
+            fail(
                 name,
                 f"train({mode}) did not reach sub-layers {stale}; an overridden train() "
                 "must call super().train(mode)",
@@ -273,15 +273,15 @@ def _check_eval_mode(
     evaluated = copy.deepcopy(layer).eval()
     state_before = evaluated.state_dict()
     y_eval = np.array(evaluated.forward(x.copy()), copy=True)
-    if options.same_in_eval and not _close(y_eval, y_train, x):
-        _fail(
+    if options.same_in_eval and not close(y_eval, y_train, x):
+        fail(
             name,
             f"eval-mode output differs from train-mode output (max abs difference "
-            f"{_max_difference(y_eval, y_train):.3g}); pass same_in_eval=False if the "
+            f"{max_difference(y_eval, y_train):.3g}); pass same_in_eval=False if the "
             "layer is meant to behave differently (e.g. Dropout, BatchNorm)",
         )
     if not np.array_equal(evaluated.forward(x.copy()), y_eval):
-        _fail(
+        fail(
             name,
             "two eval-mode forward passes on the same input gave different outputs",
         )
@@ -292,7 +292,7 @@ def _check_eval_mode(
         if not np.array_equal(state_before[key], state_after[key])
     ]
     if changed:
-        _fail(name, f"an eval-mode forward changed parameters/buffers {changed}")
+        fail(name, f"an eval-mode forward changed parameters/buffers {changed}")
     if options.batch_independent:
         _check_batch_independence(name, evaluated, x, y_eval)
 
@@ -302,12 +302,12 @@ def _check_batch_independence(
 ) -> None:
     for row in range(x.shape[0]):
         single = layer.forward(x[row : row + 1].copy())
-        if not _close(single, y[row : row + 1], x):
-            _fail(
+        if not close(single, y[row : row + 1], x):
+            fail(
                 name,
                 f"in eval mode, sample {row} run alone gives a different output than "
                 f"inside the batch of {x.shape[0]} (max abs difference "
-                f"{_max_difference(single, y[row : row + 1]):.3g}); pass "
+                f"{max_difference(single, y[row : row + 1]):.3g}); pass "
                 "batch_independent=False if the layer mixes samples",
             )
 
@@ -322,7 +322,7 @@ def _check_gradients(
             gradcheck(candidate, x64, eps=options.eps, tolerance=options.tolerance)
         except GradcheckError as error:
             mode = "train" if training else "eval"
-            _fail(
+            fail(
                 name,
                 f"backward disagrees with float64 finite differences in {mode} mode "
                 f"for input shape {x64.shape}:\n{error.report}",
